@@ -1,0 +1,288 @@
+//! The local build system: Koji's data model (events, tags with inheritance, builds, RPM files,
+//! tag history) kept in Pipal's own database, with the RPM files under a top directory laid
+//! out like Koji's (`packages/<name>/<version>/<release>/<arch>/`).
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use crate::db::{Db, DbConnection, write_transaction};
+use crate::models::buildsys::{BuildsysBuild, Event, Rpm, Tag, TagListing};
+use crate::models::now;
+
+use super::{
+    BuildInfo, BuildSystem, BuildsysError, BuildsysResult, ListTaggedOptions, RpmInfo, TagInfo,
+    TaggedBuild,
+};
+
+#[derive(Clone)]
+pub struct LocalBuildSystem {
+    db: Db,
+    root: PathBuf,
+}
+
+impl LocalBuildSystem {
+    pub fn new(db: Db, root: impl Into<PathBuf>) -> Self {
+        LocalBuildSystem {
+            db,
+            root: root.into(),
+        }
+    }
+
+    /// The top directory (Koji's `topdir`).
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    fn conn(&self) -> BuildsysResult<crate::db::PooledDb> {
+        self.db
+            .conn()
+            .map_err(|e| BuildsysError::Unavailable(e.to_string()))
+    }
+
+    /// Creates a tag with optional parents (in priority order); errors if it exists.
+    pub fn create_tag(
+        &self,
+        name: &str,
+        parents: &[String],
+        arches: Option<&str>,
+        extra: &serde_json::Value,
+    ) -> BuildsysResult<TagInfo> {
+        validate_tag_name(name)?;
+        let mut conn = self.conn()?;
+        write_transaction(&mut conn, |conn| {
+            if Tag::by_name(conn, name)?.is_some() {
+                return Err(BuildsysError::TagExists(name.to_owned()));
+            }
+            let event = Event::create(conn, now())?;
+            let tag = Tag::create(conn, name, arches, &extra.to_string(), event.id)?;
+            for (index, parent) in parents.iter().enumerate() {
+                let parent = Tag::by_name(conn, parent)?
+                    .ok_or_else(|| BuildsysError::NoSuchTag(parent.clone()))?;
+                Tag::add_parent(conn, tag.id, parent.id, index as i32 * 10)?;
+            }
+            Ok(tag_info(tag))
+        })
+    }
+
+    /// Creates the tag unless it exists; true if it was created.
+    pub fn ensure_tag(&self, name: &str) -> BuildsysResult<bool> {
+        match self.create_tag(name, &[], None, &serde_json::json!({})) {
+            Ok(_) => Ok(true),
+            Err(BuildsysError::TagExists(_)) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Every tag, by name.
+    pub fn all_tags(&self) -> BuildsysResult<Vec<TagInfo>> {
+        let mut conn = self.conn()?;
+        Ok(Tag::list(&mut conn)?.into_iter().map(tag_info).collect())
+    }
+
+    /// The tag history of a build: (tag, tagged at event, untagged at event).
+    pub fn tag_history(&self, nvr: &str) -> BuildsysResult<Vec<(String, i32, Option<i32>)>> {
+        let mut conn = self.conn()?;
+        let build = existing_build(&mut conn, nvr)?;
+        Ok(TagListing::history_of_build(&mut conn, build.id)?
+            .into_iter()
+            .map(|(listing, tag)| (tag, listing.create_event, listing.revoke_event))
+            .collect())
+    }
+
+    /// The tag and its ancestors in Koji's inheritance order: depth first, parents by
+    /// priority, each tag once.
+    fn inheritance_chain(conn: &mut DbConnection, tag: &Tag) -> BuildsysResult<Vec<Tag>> {
+        let mut order = Vec::new();
+        let mut seen = HashSet::new();
+        let mut stack = vec![tag.clone()];
+        while let Some(current) = stack.pop() {
+            if !seen.insert(current.id) {
+                continue;
+            }
+            let parents = Tag::parents(conn, current.id)?;
+            order.push(current);
+            for link in parents.into_iter().rev() {
+                if !seen.contains(&link.parent_id) {
+                    stack.push(Tag::by_id(conn, link.parent_id)?);
+                }
+            }
+        }
+        Ok(order)
+    }
+}
+
+fn validate_tag_name(name: &str) -> BuildsysResult<()> {
+    let valid = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '+'));
+    if valid {
+        Ok(())
+    } else {
+        Err(BuildsysError::Invalid(format!(
+            "invalid tag name `{name}`: use letters, digits, `.`, `_`, `-` or `+`"
+        )))
+    }
+}
+
+fn existing_build(conn: &mut DbConnection, nvr: &str) -> BuildsysResult<BuildsysBuild> {
+    BuildsysBuild::by_nvr(conn, nvr)?.ok_or_else(|| BuildsysError::NoSuchBuild(nvr.to_owned()))
+}
+
+fn existing_tag(conn: &mut DbConnection, name: &str) -> BuildsysResult<Tag> {
+    Tag::by_name(conn, name)?.ok_or_else(|| BuildsysError::NoSuchTag(name.to_owned()))
+}
+
+fn parse_extra(text: &str) -> serde_json::Value {
+    serde_json::from_str(text).unwrap_or_else(|_| serde_json::json!({}))
+}
+
+pub(crate) fn build_info(build: BuildsysBuild) -> BuildInfo {
+    BuildInfo {
+        id: build.id,
+        name: build.package_name.clone(),
+        package_name: build.package_name,
+        version: build.version,
+        release: build.release,
+        epoch: build.epoch,
+        nvr: build.nvr,
+        owner_name: build.owner_name,
+        state: build.state,
+        task_id: build.task_id,
+        creation_event_id: build.creation_event,
+        creation_time: build.creation_time,
+        completion_time: build.completion_time,
+        source: build.source,
+        extra: parse_extra(&build.extra),
+    }
+}
+
+fn tag_info(tag: Tag) -> TagInfo {
+    TagInfo {
+        id: tag.id,
+        name: tag.name,
+        arches: tag.arches,
+        perm: tag.perm,
+        locked: tag.locked,
+        extra: parse_extra(&tag.extra),
+    }
+}
+
+impl BuildSystem for LocalBuildSystem {
+    fn get_build(&self, nvr: &str) -> BuildsysResult<Option<BuildInfo>> {
+        let mut conn = self.conn()?;
+        Ok(BuildsysBuild::by_nvr(&mut conn, nvr)?.map(build_info))
+    }
+
+    fn get_tag(&self, name: &str) -> BuildsysResult<Option<TagInfo>> {
+        let mut conn = self.conn()?;
+        Ok(Tag::by_name(&mut conn, name)?.map(tag_info))
+    }
+
+    fn list_tags(&self, nvr: &str) -> BuildsysResult<Vec<TagInfo>> {
+        let mut conn = self.conn()?;
+        let build = existing_build(&mut conn, nvr)?;
+        Ok(TagListing::tags_of_build(&mut conn, build.id)?
+            .into_iter()
+            .map(tag_info)
+            .collect())
+    }
+
+    fn list_tagged(
+        &self,
+        tag: &str,
+        options: &ListTaggedOptions<'_>,
+    ) -> BuildsysResult<Vec<TaggedBuild>> {
+        let mut conn = self.conn()?;
+        let tag = existing_tag(&mut conn, tag)?;
+        let chain = if options.inherit {
+            Self::inheritance_chain(&mut conn, &tag)?
+        } else {
+            vec![tag]
+        };
+        let listings =
+            TagListing::active_in_tags(&mut conn, &chain.iter().map(|t| t.id).collect::<Vec<_>>())?;
+        let mut seen_builds = HashSet::new();
+        let mut seen_packages = HashSet::new();
+        let mut result = Vec::new();
+        // Tags in inheritance order; within a tag, the most recently tagged first.
+        for tag in &chain {
+            for (listing, build) in listings.iter().filter(|(l, _)| l.tag_id == tag.id) {
+                if options.package.is_some_and(|p| p != build.package_name) {
+                    continue;
+                }
+                if !seen_builds.insert(build.id) {
+                    continue;
+                }
+                if options.latest && !seen_packages.insert(build.package_name.clone()) {
+                    continue;
+                }
+                result.push(TaggedBuild {
+                    build: build_info(build.clone()),
+                    tag_id: tag.id,
+                    tag_name: tag.name.clone(),
+                    create_event: listing.create_event,
+                });
+            }
+        }
+        Ok(result)
+    }
+
+    fn list_build_rpms(&self, nvr: &str) -> BuildsysResult<Vec<RpmInfo>> {
+        let mut conn = self.conn()?;
+        let build = existing_build(&mut conn, nvr)?;
+        Ok(Rpm::for_build(&mut conn, build.id)?
+            .into_iter()
+            .map(|rpm| RpmInfo {
+                id: rpm.id,
+                build_id: rpm.build_id,
+                name: rpm.name,
+                version: rpm.version,
+                release: rpm.release,
+                epoch: rpm.epoch,
+                arch: rpm.arch,
+                size: rpm.size,
+                payloadhash: rpm.payloadhash,
+                buildtime: rpm.buildtime,
+            })
+            .collect())
+    }
+
+    fn tag_build(&self, tag: &str, nvr: &str, who: &str) -> BuildsysResult<()> {
+        let mut conn = self.conn()?;
+        write_transaction(&mut conn, |conn| {
+            let tag = existing_tag(conn, tag)?;
+            let build = existing_build(conn, nvr)?;
+            if TagListing::active(conn, tag.id, build.id)?.is_some() {
+                return Err(BuildsysError::AlreadyTagged {
+                    nvr: build.nvr,
+                    tag: tag.name,
+                });
+            }
+            let event = Event::create(conn, now())?;
+            TagListing::create(conn, tag.id, build.id, event.id, Some(who))?;
+            Ok(())
+        })
+    }
+
+    fn untag_build(&self, tag: &str, nvr: &str, who: &str) -> BuildsysResult<()> {
+        let mut conn = self.conn()?;
+        write_transaction(&mut conn, |conn| {
+            let tag = existing_tag(conn, tag)?;
+            let build = existing_build(conn, nvr)?;
+            let listing = TagListing::active(conn, tag.id, build.id)?.ok_or_else(|| {
+                BuildsysError::NotTagged {
+                    nvr: build.nvr.clone(),
+                    tag: tag.name.clone(),
+                }
+            })?;
+            let event = Event::create(conn, now())?;
+            TagListing::revoke(conn, listing.id, event.id, Some(who))?;
+            Ok(())
+        })
+    }
+}

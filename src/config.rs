@@ -1,0 +1,472 @@
+//! Settings: TOML from `--config FILE` (or `PIPAL_CONFIG`), then `PIPAL__SECTION__KEY`
+//! environment overrides, then defaults for everything left out. Unknown keys and bad values
+//! are errors that name the key. `config/pipal.example.toml` documents every key.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, anyhow, bail};
+use serde::{Deserialize, Serialize};
+
+/// Prefix of environment variables that override configuration keys.
+pub const ENV_PREFIX: &str = "PIPAL__";
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub buildsys: BuildsysSettings,
+    pub mail: MailSettings,
+    pub bus: BusSettings,
+    pub log: LogSettings,
+    pub worker: WorkerSettings,
+    pub rules: RulesSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSettings {
+    /// Address and port to listen on.
+    pub listen: String,
+    /// The public URL of this Pipal, ending with `/`; used in links, mails and messages.
+    pub base_address: String,
+    /// HTTP worker threads; 0 means one per CPU.
+    pub workers: usize,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            listen: "127.0.0.1:8080".into(),
+            base_address: "http://127.0.0.1:8080/".into(),
+            workers: 0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSettings {
+    /// `sqlite://PATH` or `postgres://USER[:PASSWORD]@HOST[:PORT]/DB`.
+    pub url: String,
+    /// Largest number of pooled connections (SQLite uses at most 8).
+    pub pool_size: u32,
+    /// Apply pending migrations when `pipal serve` starts.
+    pub migrate_on_start: bool,
+    pub connect_timeout_secs: u64,
+    /// How long an SQLite writer waits for another one before failing.
+    pub sqlite_busy_timeout_ms: u64,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        DatabaseSettings {
+            url: "sqlite://var/pipal.db".into(),
+            pool_size: 10,
+            migrate_on_start: true,
+            connect_timeout_secs: 10,
+            sqlite_busy_timeout_ms: 5000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BuildsysKind {
+    /// Tags and builds in Pipal's own database, RPM files under `buildsys.local.root`.
+    #[default]
+    Local,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BuildsysSettings {
+    pub kind: BuildsysKind,
+    pub local: LocalBuildsysSettings,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LocalBuildsysSettings {
+    /// Top directory, laid out like Koji's: `packages/<name>/<version>/<release>/<arch>/`.
+    pub root: PathBuf,
+}
+
+impl Default for LocalBuildsysSettings {
+    fn default() -> Self {
+        LocalBuildsysSettings {
+            root: PathBuf::from("var/koji"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransport {
+    /// One `.eml` file per mail under `mail.dir`.
+    #[default]
+    File,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailSettings {
+    pub transport: MailTransport,
+    pub dir: PathBuf,
+    /// Sender of every mail (Bodhi's `bodhi_email`).
+    pub from: String,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        MailSettings {
+            transport: MailTransport::File,
+            dir: PathBuf::from("var/mail"),
+            from: "updates@localhost".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BusTransport {
+    /// Messages are written to the log only.
+    #[default]
+    Log,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BusSettings {
+    pub transport: BusTransport,
+    /// Prefix of every topic, e.g. `org.fedoraproject.prod`.
+    pub topic_prefix: String,
+}
+
+impl Default for BusSettings {
+    fn default() -> Self {
+        BusSettings {
+            transport: BusTransport::Log,
+            topic_prefix: "org.pipal.dev".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Readable lines for a terminal.
+    #[default]
+    Text,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    /// A tracing filter: `info`, `pipal=debug,actix_web=info`, ... (`RUST_LOG` wins if set).
+    pub level: String,
+}
+
+impl Default for LogSettings {
+    fn default() -> Self {
+        LogSettings {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WorkerSettings {
+    /// How often an idle worker looks for due jobs.
+    pub poll_interval_ms: u64,
+    /// How long a claimed job stays leased to its worker without a renewal.
+    pub lease_secs: u64,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        WorkerSettings {
+            poll_interval_ms: 1000,
+            lease_secs: 60,
+        }
+    }
+}
+
+/// Defaults of the update rules; each release may override the karma and days settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RulesSettings {
+    pub min_karma: i32,
+    pub critpath_min_karma: i32,
+    pub mandatory_days_in_testing: i32,
+    pub critpath_mandatory_days_in_testing: i32,
+    /// Longest buildroot override, in days.
+    pub buildroot_limit: i32,
+    pub update_notes_maxlength: usize,
+}
+
+impl Default for RulesSettings {
+    fn default() -> Self {
+        RulesSettings {
+            min_karma: 2,
+            critpath_min_karma: 2,
+            mandatory_days_in_testing: 7,
+            critpath_mandatory_days_in_testing: 14,
+            buildroot_limit: 31,
+            update_notes_maxlength: 10000,
+        }
+    }
+}
+
+impl Settings {
+    /// Loads the file (if any), applies the environment overrides and checks the values.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Settings> {
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        Self::load_from(file, &env)
+    }
+
+    /// Like [`Settings::load`], with the environment given explicitly (for tests).
+    pub fn load_from(file: Option<&Path>, env: &[(String, String)]) -> anyhow::Result<Settings> {
+        let mut table = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).with_context(|| {
+                    format!("cannot read the configuration file {}", path.display())
+                })?;
+                text.parse::<toml::Table>()
+                    .map_err(|e| anyhow!("{}: {}", path.display(), e.message()))?
+            }
+            None => toml::Table::new(),
+        };
+        let coerced = apply_env_overrides(&mut table, env)?;
+        let settings = deserialize_with_coercion(table, &coerced)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        self.listen_addr()?;
+        crate::db::DatabaseTarget::parse(&self.database.url)
+            .map_err(|e| anyhow!("database.url: {e}"))?;
+        if self.database.pool_size == 0 {
+            bail!("database.pool_size: must be at least 1");
+        }
+        if !self.server.base_address.ends_with('/') {
+            bail!(
+                "server.base_address: must end with `/` (got `{}`)",
+                self.server.base_address
+            );
+        }
+        tracing_subscriber::EnvFilter::try_new(&self.log.level)
+            .map_err(|e| anyhow!("log.level: invalid filter `{}`: {e}", self.log.level))?;
+        Ok(())
+    }
+
+    pub fn listen_addr(&self) -> anyhow::Result<SocketAddr> {
+        self.server.listen.parse().map_err(|_| {
+            anyhow!(
+                "server.listen: `{}` is not an address with a port, e.g. 127.0.0.1:8080",
+                self.server.listen
+            )
+        })
+    }
+
+    /// The effective configuration as TOML, with passwords and secrets masked.
+    pub fn to_masked_toml(&self) -> anyhow::Result<String> {
+        let mut value = toml::Value::try_from(self).context("cannot serialise the settings")?;
+        mask_secrets(&mut value);
+        Ok(toml::to_string_pretty(&value)?)
+    }
+}
+
+/// Sets `PIPAL__SECTION__KEY=value` into the table; returns the dotted keys whose value was
+/// read as a TOML literal (number, boolean, array), so that they can fall back to a string.
+fn apply_env_overrides(
+    table: &mut toml::Table,
+    env: &[(String, String)],
+) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut coerced = BTreeMap::new();
+    for (name, raw) in env {
+        let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
+        let path: Vec<String> = rest.split("__").map(|p| p.to_ascii_lowercase()).collect();
+        if path.iter().any(|p| p.is_empty()) {
+            bail!("{name}: expected {ENV_PREFIX}SECTION__KEY");
+        }
+        let dotted = path.join(".");
+        let value = match literal(raw) {
+            Some(v) => {
+                coerced.insert(dotted.clone(), raw.clone());
+                v
+            }
+            None => toml::Value::String(raw.clone()),
+        };
+        set_path(table, &path, value).map_err(|e| anyhow!("{name} ({dotted}): {e}"))?;
+    }
+    Ok(coerced)
+}
+
+fn literal(raw: &str) -> Option<toml::Value> {
+    let parsed = format!("v = {raw}").parse::<toml::Table>().ok()?;
+    match parsed.get("v")? {
+        v @ (toml::Value::Integer(_)
+        | toml::Value::Float(_)
+        | toml::Value::Boolean(_)
+        | toml::Value::Array(_)) => Some(v.clone()),
+        _ => None,
+    }
+}
+
+fn set_path(table: &mut toml::Table, path: &[String], value: toml::Value) -> Result<(), String> {
+    let (last, parents) = path.split_last().ok_or("empty key")?;
+    let mut current = table;
+    for part in parents {
+        let entry = current
+            .entry(part.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        current = entry
+            .as_table_mut()
+            .ok_or_else(|| format!("`{part}` is not a section"))?;
+    }
+    current.insert(last.clone(), value);
+    Ok(())
+}
+
+/// Deserialises the settings; an environment value read as a literal that the field does not
+/// accept (say `PIPAL__MAIL__FROM=42`) is retried as a string before it is an error.
+fn deserialize_with_coercion(
+    mut table: toml::Table,
+    coerced: &BTreeMap<String, String>,
+) -> anyhow::Result<Settings> {
+    let mut retried = std::collections::BTreeSet::new();
+    loop {
+        let result: Result<Settings, _> =
+            serde_path_to_error::deserialize(toml::Value::Table(table.clone()));
+        match result {
+            Ok(settings) => return Ok(settings),
+            Err(error) => {
+                let key = error.path().to_string();
+                if let Some(raw) = coerced.get(&key).filter(|_| retried.insert(key.clone())) {
+                    let path: Vec<String> = key.split('.').map(str::to_owned).collect();
+                    set_path(&mut table, &path, toml::Value::String(raw.clone()))
+                        .map_err(|e| anyhow!("{key}: {e}"))?;
+                    continue;
+                }
+                bail!("configuration key `{key}`: {}", error.inner().message());
+            }
+        }
+    }
+}
+
+fn mask_secrets(value: &mut toml::Value) {
+    if let toml::Value::Table(table) = value {
+        for (key, item) in table.iter_mut() {
+            let secret_key = ["password", "secret", "token", "api_key"]
+                .iter()
+                .any(|s| key.contains(s));
+            match item {
+                toml::Value::String(text) if secret_key && !text.is_empty() => {
+                    *text = "********".into()
+                }
+                toml::Value::String(text) if key.ends_with("url") => *text = mask_url(text),
+                other => mask_secrets(other),
+            }
+        }
+    }
+}
+
+/// Hides the password of a URL's user information: `postgres://u:****@host/db`.
+pub fn mask_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:********@{host}{tail}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_are_the_embedded_setup() {
+        let s = Settings::load_from(None, &[]).unwrap();
+        assert_eq!(s.database.url, "sqlite://var/pipal.db");
+        assert_eq!(s.server.listen, "127.0.0.1:8080");
+        assert_eq!(s.buildsys.local.root, PathBuf::from("var/koji"));
+        assert_eq!(s.mail.dir, PathBuf::from("var/mail"));
+    }
+
+    #[test]
+    fn environment_overrides_keys_with_types() {
+        let s = Settings::load_from(
+            None,
+            &env(&[
+                ("PIPAL__DATABASE__URL", "postgres://u:pw@db/pipal"),
+                ("PIPAL__DATABASE__POOL_SIZE", "3"),
+                ("PIPAL__SERVER__LISTEN", "0.0.0.0:9000"),
+                ("PIPAL__BUILDSYS__LOCAL__ROOT", "/srv/koji"),
+                ("PIPAL__MAIL__FROM", "42"),
+                ("OTHER", "ignored"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(s.database.url, "postgres://u:pw@db/pipal");
+        assert_eq!(s.database.pool_size, 3);
+        assert_eq!(s.server.listen, "0.0.0.0:9000");
+        assert_eq!(s.buildsys.local.root, PathBuf::from("/srv/koji"));
+        assert_eq!(s.mail.from, "42");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_name_the_key() {
+        let err = Settings::load_from(None, &env(&[("PIPAL__SERVER__LISTN", "x")])).unwrap_err();
+        assert!(err.to_string().contains("server.listn"), "{err}");
+        let err =
+            Settings::load_from(None, &env(&[("PIPAL__DATABASE__POOL_SIZE", "many")])).unwrap_err();
+        assert!(err.to_string().contains("database.pool_size"), "{err}");
+        let err =
+            Settings::load_from(None, &env(&[("PIPAL__SERVER__LISTEN", "nowhere")])).unwrap_err();
+        assert!(err.to_string().contains("server.listen"), "{err}");
+        let err = Settings::load_from(None, &env(&[("PIPAL__LOG__FORMAT", "xml")])).unwrap_err();
+        assert!(err.to_string().contains("log.format"), "{err}");
+    }
+
+    #[test]
+    fn secrets_are_masked() {
+        assert_eq!(
+            mask_url("postgres://u:pw@h:5432/db"),
+            "postgres://u:********@h:5432/db"
+        );
+        assert_eq!(mask_url("postgres://u@h/db"), "postgres://u@h/db");
+        let s = Settings::load_from(
+            None,
+            &env(&[("PIPAL__DATABASE__URL", "postgres://u:hunter2@h/db")]),
+        )
+        .unwrap();
+        let text = s.to_masked_toml().unwrap();
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(text.contains("postgres://u:********@h/db"), "{text}");
+    }
+}

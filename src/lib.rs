@@ -1,0 +1,16 @@
+//! Pipal: a Bodhi-compatible update manager for RPM-based distributions, with a
+//! database-backed masher. See `docs/architecture.md` for the map.
+
+pub mod buildsys;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod json;
+pub mod models;
+pub mod services;
+pub mod state;
+pub mod telemetry;
+pub mod web;
+pub mod worker;

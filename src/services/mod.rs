@@ -1,0 +1,5 @@
+//! The rules of Pipal, on top of the models: each service function checks what it is asked,
+//! changes the database in one transaction and returns an `AppResult`.
+
+pub mod accounts;
+pub mod releases;

@@ -1,0 +1,242 @@
+//! Releases: the checks Bodhi makes when one is created or edited.
+
+use chrono::NaiveDate;
+
+use crate::buildsys::BuildSystem;
+use crate::db::{DbConnection, write_transaction};
+use crate::error::{AppError, AppResult, FieldError};
+use crate::models::release::{NewRelease, Release, ReleaseChanges};
+
+/// The mail templates Bodhi ships; a release names one of them.
+pub const MAIL_TEMPLATES: &[&str] = &[
+    "fedora_errata_template",
+    "fedora_epel_errata_template",
+    "fedora_epel_legacy_errata_template",
+    "fedora_modular_errata_template",
+    "maillist_template",
+];
+
+/// The Fedora-style tag names derived from a dist tag (`f43` → `f43-updates`, ...), in the
+/// order of `NewRelease`'s tag fields: stable, testing, candidate, pending signing, pending
+/// testing, pending stable, override.
+pub fn default_tags(dist_tag: &str) -> [String; 7] {
+    [
+        format!("{dist_tag}-updates"),
+        format!("{dist_tag}-updates-testing"),
+        format!("{dist_tag}-updates-candidate"),
+        format!("{dist_tag}-signing-pending"),
+        format!("{dist_tag}-updates-testing-pending"),
+        format!("{dist_tag}-updates-pending"),
+        format!("{dist_tag}-override"),
+    ]
+}
+
+fn check_length(errors: &mut Vec<FieldError>, name: &str, value: &str, max: usize) {
+    if value.is_empty() {
+        errors.push(FieldError::new("body", name, "Required"));
+    } else if value.chars().count() > max {
+        errors.push(FieldError::new(
+            "body",
+            name,
+            format!("Longer than maximum length {max}"),
+        ));
+    }
+}
+
+fn check_date(errors: &mut Vec<FieldError>, name: &str, label: &str, value: Option<NaiveDate>) {
+    let low = NaiveDate::from_ymd_opt(1999, 1, 1);
+    let high = NaiveDate::from_ymd_opt(2100, 1, 1);
+    if let Some(date) = value
+        && !(Some(date) > low && Some(date) < high)
+    {
+        errors.push(FieldError::new(
+            "body",
+            name,
+            format!("{label} date may not be in the right range of years (2000-2100)"),
+        ));
+    }
+}
+
+/// Checks the fields of a release as Bodhi's schema does.
+pub fn validate(release: &NewRelease) -> AppResult<()> {
+    let mut errors = Vec::new();
+    check_length(&mut errors, "name", &release.name, 10);
+    check_length(&mut errors, "long_name", &release.long_name, 25);
+    check_length(&mut errors, "version", &release.version, 5);
+    check_length(&mut errors, "id_prefix", &release.id_prefix, 25);
+    check_length(&mut errors, "branch", &release.branch, 10);
+    check_length(&mut errors, "dist_tag", &release.dist_tag, 20);
+    for (name, tag) in [
+        ("stable_tag", &release.stable_tag),
+        ("testing_tag", &release.testing_tag),
+        ("candidate_tag", &release.candidate_tag),
+    ] {
+        if tag.is_empty() {
+            errors.push(FieldError::new("body", name, "Required"));
+        }
+    }
+    if !MAIL_TEMPLATES.contains(&release.mail_template.as_str()) {
+        errors.push(FieldError::new(
+            "body",
+            "mail_template",
+            format!(
+                "\"{}\" is not one of {}",
+                release.mail_template,
+                MAIL_TEMPLATES.join(", ")
+            ),
+        ));
+    }
+    check_date(&mut errors, "eol", "End-of-life", release.eol);
+    check_date(
+        &mut errors,
+        "released_on",
+        "Released-on",
+        release.released_on,
+    );
+    for (name, value) in [
+        ("min_karma", release.min_karma),
+        ("critpath_min_karma", release.critpath_min_karma),
+        (
+            "mandatory_days_in_testing",
+            release.mandatory_days_in_testing,
+        ),
+        (
+            "critpath_mandatory_days_in_testing",
+            release.critpath_mandatory_days_in_testing,
+        ),
+    ] {
+        if value.is_some_and(|v| v < 0) {
+            errors.push(FieldError::new(
+                "body",
+                name,
+                format!("{} is less than minimum value 0", value.unwrap_or_default()),
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Invalid(errors))
+    }
+}
+
+/// The release's tags that the build system does not know.
+pub fn missing_tags(buildsys: &dyn BuildSystem, release: &NewRelease) -> AppResult<Vec<String>> {
+    let mut missing = Vec::new();
+    for tag in tags_of(release) {
+        if buildsys.get_tag(&tag)?.is_none() && !missing.contains(&tag) {
+            missing.push(tag);
+        }
+    }
+    Ok(missing)
+}
+
+/// Every non-empty tag of a release, dist tag first.
+pub fn tags_of(release: &NewRelease) -> Vec<String> {
+    [
+        &release.dist_tag,
+        &release.stable_tag,
+        &release.testing_tag,
+        &release.candidate_tag,
+        &release.pending_signing_tag,
+        &release.pending_testing_tag,
+        &release.pending_stable_tag,
+        &release.override_tag,
+    ]
+    .into_iter()
+    .filter(|t| !t.is_empty())
+    .cloned()
+    .collect()
+}
+
+/// Creates the release; its name and long name must be free.
+pub fn create(conn: &mut DbConnection, release: &NewRelease) -> AppResult<Release> {
+    validate(release)?;
+    write_transaction(conn, |conn| {
+        ensure_names_free(conn, None, &release.name, &release.long_name)?;
+        Ok(Release::create(conn, release)?)
+    })
+}
+
+/// Applies `changes` to the release called `name`.
+pub fn edit(conn: &mut DbConnection, name: &str, changes: &ReleaseChanges) -> AppResult<Release> {
+    write_transaction(conn, |conn| {
+        let current = Release::by_name(conn, name)?
+            .ok_or_else(|| AppError::not_found("body", "name", "No such release"))?;
+        let merged = apply(&current, changes);
+        validate(&merged)?;
+        ensure_names_free(conn, Some(current.id), &merged.name, &merged.long_name)?;
+        Ok(Release::update(conn, current.id, changes)?)
+    })
+}
+
+/// Fails unless the name and long name are free (or used by the release `own_id` itself).
+pub fn ensure_names_free(
+    conn: &mut DbConnection,
+    own_id: Option<i32>,
+    name: &str,
+    long_name: &str,
+) -> AppResult<()> {
+    for (field, value) in [("name", name), ("long_name", long_name)] {
+        if let Some(other) = Release::get(conn, value)?
+            && Some(other.id) != own_id
+            && (other.name == value || other.long_name == value)
+        {
+            return Err(AppError::invalid(
+                "body",
+                field,
+                format!(
+                    "Unable to create/edit release: {value} is already used by {}",
+                    other.name
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The release as it would be after the changes.
+pub fn apply(current: &Release, c: &ReleaseChanges) -> NewRelease {
+    fn pick<T: Clone>(change: &Option<T>, current: &T) -> T {
+        change.clone().unwrap_or_else(|| current.clone())
+    }
+    NewRelease {
+        name: pick(&c.name, &current.name),
+        long_name: pick(&c.long_name, &current.long_name),
+        version: pick(&c.version, &current.version),
+        id_prefix: pick(&c.id_prefix, &current.id_prefix),
+        branch: pick(&c.branch, &current.branch),
+        dist_tag: pick(&c.dist_tag, &current.dist_tag),
+        stable_tag: pick(&c.stable_tag, &current.stable_tag),
+        testing_tag: pick(&c.testing_tag, &current.testing_tag),
+        candidate_tag: pick(&c.candidate_tag, &current.candidate_tag),
+        pending_signing_tag: pick(&c.pending_signing_tag, &current.pending_signing_tag),
+        pending_testing_tag: pick(&c.pending_testing_tag, &current.pending_testing_tag),
+        pending_stable_tag: pick(&c.pending_stable_tag, &current.pending_stable_tag),
+        override_tag: pick(&c.override_tag, &current.override_tag),
+        mail_template: pick(&c.mail_template, &current.mail_template),
+        state: pick(&c.state, &current.state),
+        composed_by_bodhi: pick(&c.composed_by_bodhi, &current.composed_by_bodhi),
+        create_automatic_updates: pick(
+            &c.create_automatic_updates,
+            &current.create_automatic_updates,
+        ),
+        package_manager: pick(&c.package_manager, &current.package_manager),
+        testing_repository: pick(&c.testing_repository, &current.testing_repository),
+        released_on: pick(&c.released_on, &current.released_on),
+        eol: pick(&c.eol, &current.eol),
+        setting_status: pick(&c.setting_status, &current.setting_status),
+        min_karma: pick(&c.min_karma, &current.min_karma),
+        critpath_min_karma: pick(&c.critpath_min_karma, &current.critpath_min_karma),
+        mandatory_days_in_testing: pick(
+            &c.mandatory_days_in_testing,
+            &current.mandatory_days_in_testing,
+        ),
+        critpath_mandatory_days_in_testing: pick(
+            &c.critpath_mandatory_days_in_testing,
+            &current.critpath_mandatory_days_in_testing,
+        ),
+        announce_list: pick(&c.announce_list, &current.announce_list),
+        test_announce_list: pick(&c.test_announce_list, &current.test_announce_list),
+    }
+}

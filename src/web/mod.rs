@@ -1,0 +1,46 @@
+//! The HTTP side: the application with its middleware and routes, and the server.
+
+pub mod error;
+pub mod health;
+pub mod metrics;
+pub mod observe;
+pub mod routes;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpRequest, HttpResponse, web};
+
+use crate::error::FieldError;
+use crate::state::AppState;
+
+/// The application: used by the server and by the tests.
+pub fn app(
+    state: AppState,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(web::Data::new(state))
+        .configure(routes::configure)
+        .default_service(web::to(not_found))
+        .wrap(from_fn(observe::observe))
+}
+
+async fn not_found(req: HttpRequest) -> HttpResponse {
+    error::envelope(
+        StatusCode::NOT_FOUND,
+        &[FieldError::new(
+            "url",
+            "path",
+            format!("The resource {} could not be found.", req.path()),
+        )],
+    )
+}

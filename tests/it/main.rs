@@ -1,0 +1,6 @@
+//! Pipal's integration tests: one binary, one module per area. Each test gets its own
+//! database: SQLite by default, PostgreSQL when PIPAL_TEST_DATABASE_URL is set.
+
+mod support;
+
+mod migrations;
