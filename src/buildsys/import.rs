@@ -69,14 +69,13 @@ pub fn import_directory(
     for name_dir in sorted_subdirs(&packages)? {
         for version_dir in sorted_subdirs(&name_dir)? {
             for release_dir in sorted_subdirs(&version_dir)? {
-                let found = scan_build(&release_dir)?;
-                let nvr = found.nvr();
-                let placed = place_files(buildsys.root(), &found)?;
-                if register(buildsys, &found, &placed, owner)? {
-                    summary.files += found.rpms.len();
-                    summary.imported.push(nvr);
-                } else {
-                    summary.unchanged.push(nvr);
+                let (nvr, files) = import_build(buildsys, &release_dir, owner)?;
+                match files {
+                    Some(files) => {
+                        summary.files += files;
+                        summary.imported.push(nvr);
+                    }
+                    None => summary.unchanged.push(nvr),
                 }
             }
         }
@@ -88,6 +87,20 @@ pub fn import_directory(
         );
     }
     Ok(summary)
+}
+
+/// Imports one `<name>/<version>/<release>` directory. Returns the NVR and the number of RPM
+/// files registered, or `None` when the build was registered already with the same files.
+pub fn import_build(
+    buildsys: &LocalBuildSystem,
+    release_dir: &Path,
+    owner: &str,
+) -> anyhow::Result<(String, Option<usize>)> {
+    let found = scan_build(release_dir)?;
+    let nvr = found.nvr();
+    let placed = place_files(buildsys.root(), &found)?;
+    let registered = register(buildsys, &found, &placed, owner)?;
+    Ok((nvr, registered.then_some(found.rpms.len())))
 }
 
 fn sorted_subdirs(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {

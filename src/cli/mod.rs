@@ -19,8 +19,7 @@ use crate::db::Db;
 #[command(
     name = "pipal",
     version,
-    about = "Pipal: a Bodhi-compatible update manager with a database-backed masher",
-    propagate_version = true
+    about = "Pipal: a Bodhi-compatible update manager with a database-backed masher"
 )]
 pub struct Cli {
     /// Configuration file (TOML); without one, Pipal runs on its embedded defaults.
@@ -157,4 +156,14 @@ pub(crate) fn split_list(value: &str) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
 }

@@ -50,9 +50,12 @@ impl Db {
             target,
             Duration::from_millis(settings.sqlite_busy_timeout_ms),
         );
+        // No idle minimum: r2d2 would otherwise open connections on its background threads,
+        // and a connection being opened while the process exits crashes libpq's OpenSSL
+        // clean-up. Connections are opened on demand and kept until the idle timeout.
         let pool = Pool::builder()
             .max_size(size.max(1))
-            .min_idle(Some(1))
+            .min_idle(Some(0))
             .connection_timeout(Duration::from_secs(settings.connect_timeout_secs.max(1)))
             .build(manager)
             .with_context(|| {
@@ -61,6 +64,13 @@ impl Db {
                     crate::config::mask_url(&settings.url)
                 )
             })?;
+        // Fail now, with the reason, if the database cannot be reached.
+        drop(pool.get().with_context(|| {
+            format!(
+                "cannot connect to the database {}",
+                crate::config::mask_url(&settings.url)
+            )
+        })?);
         Ok(Db { pool, backend })
     }
 

@@ -12,7 +12,7 @@ use anyhow::Context;
 use chrono::{Duration, NaiveDateTime};
 use rand::Rng;
 
-use crate::buildsys::import::import_directory;
+use crate::buildsys::import::import_build;
 use crate::buildsys::{BuildSystem, BuildsysError, LocalBuildSystem};
 use crate::config::Settings;
 use crate::db::types::{
@@ -229,16 +229,22 @@ fn build_and_import_rpms(
             buildsys.root().display()
         )?;
     }
-    let summary = import_directory(buildsys, buildsys.root(), PACKAGER)?;
-    if !summary.imported.is_empty() {
+    let (mut imported, mut files) = (0, 0);
+    for build in catalogue::BUILDS {
+        if let (_, Some(count)) =
+            import_build(buildsys, &rpms::build_dir(buildsys.root(), build), PACKAGER)?
+        {
+            imported += 1;
+            files += count;
+        }
+    }
+    if imported > 0 {
         writeln!(
             out,
-            "imported {} builds ({} RPM files) into the local build system",
-            summary.imported.len(),
-            summary.files
+            "imported {imported} builds ({files} RPM files) into the local build system"
         )?;
     }
-    Ok(written + summary.imported.len())
+    Ok(written + imported)
 }
 
 /// The release a demo build belongs to, from its dist tag.

@@ -76,11 +76,7 @@ impl DemoBuild {
 /// Writes the build's SRPM and binary RPMs under `root/packages/...`, skipping files that
 /// exist. Returns the paths of the files written.
 pub fn write_build(root: &Path, build: &DemoBuild) -> anyhow::Result<Vec<PathBuf>> {
-    let dir = root
-        .join("packages")
-        .join(build.source.name)
-        .join(build.version)
-        .join(build.release);
+    let dir = build_dir(root, build);
     let srpm_name = format!("{}.src.rpm", build.nvr());
     let mut written = Vec::new();
 
@@ -102,6 +98,14 @@ pub fn write_build(root: &Path, build: &DemoBuild) -> anyhow::Result<Vec<PathBuf
         }
     }
     Ok(written)
+}
+
+/// Where Koji keeps a build's files: `root/packages/<name>/<version>/<release>`.
+pub fn build_dir(root: &Path, build: &DemoBuild) -> PathBuf {
+    root.join("packages")
+        .join(build.source.name)
+        .join(build.version)
+        .join(build.release)
 }
 
 fn builder(build: &DemoBuild, name: &str, arch: &str, summary: &str) -> PackageBuilder {

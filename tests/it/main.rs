@@ -3,4 +3,11 @@
 
 mod support;
 
+mod buildsys;
+mod cli;
+mod config;
+mod demo;
+mod jobs;
 mod migrations;
+mod models;
+mod web;
