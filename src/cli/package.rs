@@ -6,7 +6,7 @@ use clap::{Subcommand, ValueEnum};
 use super::Context;
 use crate::db::types::{AclRole, ContentType, UnknownValue};
 use crate::models::now;
-use crate::models::package::{AclHolder, Package, PackageAcl};
+use crate::models::package::{AclHolder, Grantee, Package, PackageAcl};
 use crate::models::user::Group;
 use crate::services::accounts;
 
@@ -85,21 +85,16 @@ pub fn run(ctx: &Context, command: PackageCommand) -> anyhow::Result<()> {
             content_type,
         }) => {
             let (package_row, _) = Package::ensure(&mut conn, &package, content_type)?;
-            let changed = if group {
+            let grantee = if group {
                 let Some(group_row) = Group::by_name(&mut conn, &holder)? else {
                     bail!("No such group: {holder}");
                 };
-                PackageAcl::grant_group(
-                    &mut conn,
-                    package_row.id,
-                    group_row.id,
-                    role.into(),
-                    now(),
-                )?
+                Grantee::Group(group_row.id)
             } else {
-                let user = accounts::existing_user(&mut conn, &holder)?;
-                PackageAcl::grant_user(&mut conn, package_row.id, user.id, role.into(), now())?
+                Grantee::User(accounts::existing_user(&mut conn, &holder)?.id)
             };
+            let changed =
+                PackageAcl::grant(&mut conn, package_row.id, grantee, role.into(), now())?;
             let role = AclRole::from(role);
             if changed {
                 println!("{holder} is now {role} of {package}");
@@ -116,7 +111,7 @@ pub fn run(ctx: &Context, command: PackageCommand) -> anyhow::Result<()> {
                 bail!("No such package: {package}");
             };
             let user_row = accounts::existing_user(&mut conn, &user)?;
-            if !PackageAcl::revoke_user(&mut conn, package_row.id, user_row.id)? {
+            if !PackageAcl::revoke(&mut conn, package_row.id, Grantee::User(user_row.id))? {
                 bail!("{user} has no access to {package}");
             }
             println!("removed {user} from {package}");

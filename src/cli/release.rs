@@ -147,56 +147,45 @@ fn parse_date(text: &str) -> Result<NaiveDate, String> {
         .map_err(|_| format!("`{text}` is not a YYYY-MM-DD date"))
 }
 
-fn digits_of(name: &str) -> String {
-    name.chars().filter(|c| c.is_ascii_digit()).collect()
-}
-
 fn new_release(name: &str, f: ReleaseFields) -> anyhow::Result<NewRelease> {
     let Some(long_name) = f.long_name else {
         bail!("--long-name is required, e.g. --long-name \"Fedora 43\"");
     };
     let dist_tag = f.dist_tag.unwrap_or_else(|| name.to_lowercase());
-    let [
-        stable,
-        testing,
-        candidate,
-        signing,
-        testing_pending,
-        stable_pending,
-        override_tag,
-    ] = releases::default_tags(&dist_tag);
-    Ok(NewRelease {
-        name: name.to_owned(),
-        long_name,
-        version: f.version.unwrap_or_else(|| digits_of(name)),
-        id_prefix: f.id_prefix.unwrap_or_else(|| "FEDORA".into()),
-        branch: f.branch.unwrap_or_else(|| dist_tag.clone()),
-        stable_tag: f.stable_tag.unwrap_or(stable),
-        testing_tag: f.testing_tag.unwrap_or(testing),
-        candidate_tag: f.candidate_tag.unwrap_or(candidate),
-        pending_signing_tag: f.pending_signing_tag.unwrap_or(signing),
-        pending_testing_tag: f.pending_testing_tag.unwrap_or(testing_pending),
-        pending_stable_tag: f.pending_stable_tag.unwrap_or(stable_pending),
-        override_tag: f.override_tag.unwrap_or(override_tag),
-        dist_tag,
-        mail_template: f
-            .mail_template
-            .unwrap_or_else(|| "fedora_errata_template".into()),
-        state: f.state.unwrap_or(ReleaseState::Disabled),
-        composed_by_bodhi: f.composed_by_bodhi.unwrap_or(true),
-        create_automatic_updates: f.create_automatic_updates.unwrap_or(false),
-        package_manager: f.package_manager.unwrap_or(PackageManager::Unspecified),
-        testing_repository: f.testing_repository,
-        released_on: f.released_on,
-        eol: f.eol,
-        setting_status: f.setting_status,
-        min_karma: f.min_karma,
-        critpath_min_karma: f.critpath_min_karma,
-        mandatory_days_in_testing: f.mandatory_days_in_testing,
-        critpath_mandatory_days_in_testing: f.critpath_mandatory_days_in_testing,
-        announce_list: f.announce_list,
-        test_announce_list: f.test_announce_list,
-    })
+    let mut r = releases::fedora_release(name, &long_name, &dist_tag);
+    let set = |field: &mut String, value: Option<String>| {
+        if let Some(value) = value {
+            *field = value;
+        }
+    };
+    set(&mut r.version, f.version);
+    set(&mut r.id_prefix, f.id_prefix);
+    set(&mut r.branch, f.branch);
+    set(&mut r.stable_tag, f.stable_tag);
+    set(&mut r.testing_tag, f.testing_tag);
+    set(&mut r.candidate_tag, f.candidate_tag);
+    set(&mut r.pending_signing_tag, f.pending_signing_tag);
+    set(&mut r.pending_testing_tag, f.pending_testing_tag);
+    set(&mut r.pending_stable_tag, f.pending_stable_tag);
+    set(&mut r.override_tag, f.override_tag);
+    set(&mut r.mail_template, f.mail_template);
+    r.state = f.state.unwrap_or(r.state);
+    r.composed_by_bodhi = f.composed_by_bodhi.unwrap_or(r.composed_by_bodhi);
+    r.create_automatic_updates = f
+        .create_automatic_updates
+        .unwrap_or(r.create_automatic_updates);
+    r.package_manager = f.package_manager.unwrap_or(r.package_manager);
+    r.testing_repository = f.testing_repository;
+    r.released_on = f.released_on;
+    r.eol = f.eol;
+    r.setting_status = f.setting_status;
+    r.min_karma = f.min_karma;
+    r.critpath_min_karma = f.critpath_min_karma;
+    r.mandatory_days_in_testing = f.mandatory_days_in_testing;
+    r.critpath_mandatory_days_in_testing = f.critpath_mandatory_days_in_testing;
+    r.announce_list = f.announce_list;
+    r.test_announce_list = f.test_announce_list;
+    Ok(r)
 }
 
 fn changes(new_name: Option<String>, f: ReleaseFields, unset: &[UnsetField]) -> ReleaseChanges {
@@ -345,26 +334,15 @@ pub fn run(ctx: &Context, command: ReleaseCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Creates one of a release's tags in the local build system with Fedora's inheritance:
-/// updates on top of the dist tag, testing on top of updates, candidates on top of testing,
-/// overrides on top of updates.
+/// Creates one of a release's tags in the local build system, with Fedora's inheritance.
 fn create_release_tag(
     buildsys: &LocalBuildSystem,
     release: &NewRelease,
     tag: &str,
 ) -> anyhow::Result<()> {
-    let parent = if tag == release.stable_tag {
-        Some(&release.dist_tag)
-    } else if tag == release.testing_tag || tag == release.override_tag {
-        Some(&release.stable_tag)
-    } else if tag == release.candidate_tag {
-        Some(&release.testing_tag)
-    } else {
-        None
-    };
-    let parents: Vec<String> = parent
-        .filter(|p| *p != tag && buildsys.get_tag(p).ok().flatten().is_some())
-        .cloned()
+    let parents: Vec<String> = releases::fedora_tag_parent(release, tag)
+        .filter(|parent| buildsys.get_tag(parent).ok().flatten().is_some())
+        .map(str::to_owned)
         .into_iter()
         .collect();
     buildsys.create_tag(tag, &parents, None, &serde_json::json!({}))?;

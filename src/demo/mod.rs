@@ -24,7 +24,7 @@ use crate::models::bug::Bug;
 use crate::models::build::{Build, NewBuild};
 use crate::models::comment::{Comment, NewComment};
 use crate::models::now;
-use crate::models::package::{Package, PackageAcl};
+use crate::models::package::{Grantee, Package, PackageAcl};
 use crate::models::release::{NewRelease, Release};
 use crate::models::update::{NewUpdate, Update, new_alias};
 use crate::models::user::User;
@@ -127,46 +127,17 @@ fn demo_release(
     released_on: (i32, u32, u32),
     eol: (i32, u32, u32),
 ) -> NewRelease {
-    let dist_tag = format!("f{version}");
-    let [
-        stable,
-        testing,
-        candidate,
-        signing,
-        testing_pending,
-        stable_pending,
-        override_tag,
-    ] = releases::default_tags(&dist_tag);
-    NewRelease {
-        name: name.to_owned(),
-        long_name: format!("Fedora {version}"),
-        version: version.to_owned(),
-        id_prefix: "FEDORA".into(),
-        branch: dist_tag.clone(),
-        dist_tag,
-        stable_tag: stable,
-        testing_tag: testing,
-        candidate_tag: candidate,
-        pending_signing_tag: signing,
-        pending_testing_tag: testing_pending,
-        pending_stable_tag: stable_pending,
-        override_tag,
-        mail_template: "fedora_errata_template".into(),
-        state: ReleaseState::Current,
-        composed_by_bodhi: true,
-        create_automatic_updates: false,
-        package_manager: PackageManager::Dnf,
-        testing_repository: Some("updates-testing".into()),
-        released_on: chrono::NaiveDate::from_ymd_opt(released_on.0, released_on.1, released_on.2),
-        eol: chrono::NaiveDate::from_ymd_opt(eol.0, eol.1, eol.2),
-        setting_status: None,
-        min_karma: None,
-        critpath_min_karma: None,
-        mandatory_days_in_testing: None,
-        critpath_mandatory_days_in_testing: None,
-        announce_list: Some("package-announce@example.org".into()),
-        test_announce_list: Some("test@example.org".into()),
-    }
+    let date = |(y, m, d): (i32, u32, u32)| chrono::NaiveDate::from_ymd_opt(y, m, d);
+    let mut release =
+        releases::fedora_release(name, &format!("Fedora {version}"), &format!("f{version}"));
+    release.state = ReleaseState::Current;
+    release.package_manager = PackageManager::Dnf;
+    release.testing_repository = Some("updates-testing".into());
+    release.released_on = date(released_on);
+    release.eol = date(eol);
+    release.announce_list = Some("package-announce@example.org".into());
+    release.test_announce_list = Some("test@example.org".into());
+    release
 }
 
 fn demo_releases() -> [NewRelease; 2] {
@@ -183,21 +154,12 @@ fn create_releases(
 ) -> anyhow::Result<usize> {
     let mut changes = 0;
     for release in demo_releases() {
-        // Fedora's inheritance: updates on the dist tag, testing on updates, candidates on
-        // testing, overrides on updates.
-        let tags = [
-            (&release.dist_tag, None),
-            (&release.stable_tag, Some(&release.dist_tag)),
-            (&release.testing_tag, Some(&release.stable_tag)),
-            (&release.candidate_tag, Some(&release.testing_tag)),
-            (&release.pending_signing_tag, None),
-            (&release.pending_testing_tag, None),
-            (&release.pending_stable_tag, None),
-            (&release.override_tag, Some(&release.stable_tag)),
-        ];
-        for (tag, parent) in tags {
-            let parents: Vec<String> = parent.into_iter().cloned().collect();
-            match buildsys.create_tag(tag, &parents, Some("x86_64"), &serde_json::json!({})) {
+        for tag in releases::tags_of(&release) {
+            let parents: Vec<String> = releases::fedora_tag_parent(&release, &tag)
+                .map(str::to_owned)
+                .into_iter()
+                .collect();
+            match buildsys.create_tag(&tag, &parents, Some("x86_64"), &serde_json::json!({})) {
                 Ok(_) => changes += 1,
                 Err(BuildsysError::TagExists(_)) => {}
                 Err(e) => return Err(e.into()),
@@ -292,7 +254,13 @@ fn grant_packages(conn: &mut DbConnection, out: &mut dyn Write) -> anyhow::Resul
     let mut granted = 0;
     for source in catalogue::SOURCES {
         let (package, _) = Package::ensure(conn, source.name, ContentType::Rpm)?;
-        if PackageAcl::grant_user(conn, package.id, owner.id, AclRole::Owner, now())? {
+        if PackageAcl::grant(
+            conn,
+            package.id,
+            Grantee::User(owner.id),
+            AclRole::Owner,
+            now(),
+        )? {
             granted += 1;
         }
     }

@@ -261,7 +261,10 @@ fn write_package(package: &Package, path: &Path, source: bool) -> anyhow::Result
     package.write(&mut bytes)?;
     if source {
         // The lead's package type (bytes 6-7): 1 marks a source package.
-        bytes[6..8].copy_from_slice(&1u16.to_be_bytes());
+        bytes
+            .get_mut(6..8)
+            .context("the package has no lead")?
+            .copy_from_slice(&1u16.to_be_bytes());
     }
     let dir = path.parent().context("bad path")?;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;

@@ -102,39 +102,24 @@ impl Job {
     ) -> QueryResult<Option<Job>> {
         let candidates: Vec<i32> = jobs::table
             .filter(jobs::kind.eq_any(kinds))
-            .filter(
-                jobs::state
-                    .eq(JobState::Queued)
-                    .and(jobs::run_after.le(now))
-                    .or(jobs::state
-                        .eq(JobState::Running)
-                        .and(jobs::lease_expires_at.lt(now))),
-            )
+            .filter(claimable(now))
             .order((jobs::run_after.asc(), jobs::id.asc()))
             .limit(CLAIM_CANDIDATES)
             .select(jobs::id)
             .load(conn)?;
         for id in candidates {
-            let claimed = diesel::update(
-                jobs::table.filter(jobs::id.eq(id)).filter(
-                    jobs::state
-                        .eq(JobState::Queued)
-                        .and(jobs::run_after.le(now))
-                        .or(jobs::state
-                            .eq(JobState::Running)
-                            .and(jobs::lease_expires_at.lt(now))),
-                ),
-            )
-            .set((
-                jobs::state.eq(JobState::Running),
-                jobs::lease_owner.eq(Some(worker)),
-                jobs::lease_expires_at.eq(Some(now + lease)),
-                jobs::attempts.eq(jobs::attempts + 1),
-                jobs::updated_at.eq(now),
-            ))
-            .returning(jobs::all_columns)
-            .get_result(conn)
-            .optional()?;
+            let claimed =
+                diesel::update(jobs::table.filter(jobs::id.eq(id)).filter(claimable(now)))
+                    .set((
+                        jobs::state.eq(JobState::Running),
+                        jobs::lease_owner.eq(Some(worker)),
+                        jobs::lease_expires_at.eq(Some(now + lease)),
+                        jobs::attempts.eq(jobs::attempts + 1),
+                        jobs::updated_at.eq(now),
+                    ))
+                    .returning(jobs::all_columns)
+                    .get_result(conn)
+                    .optional()?;
             if claimed.is_some() {
                 return Ok(claimed);
             }
@@ -231,6 +216,17 @@ impl Job {
             .select(Job::as_select())
             .load(conn)
     }
+}
+
+/// A queued job whose time has come, or a running job whose lease has expired.
+#[diesel::dsl::auto_type(no_type_alias)]
+fn claimable(now: NaiveDateTime) -> _ {
+    let queued: JobState = JobState::Queued;
+    let running: JobState = JobState::Running;
+    jobs::state
+        .eq(queued)
+        .and(jobs::run_after.le(now))
+        .or(jobs::state.eq(running).and(jobs::lease_expires_at.lt(now)))
 }
 
 /// Removes done and failed jobs that finished before `cutoff`; returns how many.

@@ -29,6 +29,13 @@ pub struct PackageAcl {
     pub created_at: NaiveDateTime,
 }
 
+/// Who is granted an ACL, by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Grantee {
+    User(i32),
+    Group(i32),
+}
+
 /// Who holds an ACL, by name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AclHolder {
@@ -75,18 +82,16 @@ impl Package {
 }
 
 impl PackageAcl {
-    /// Grants `role` to a user; an existing grant is changed to the new role. Returns true
-    /// when something changed.
-    pub fn grant_user(
+    /// Grants `role` to a user or a group; an existing grant is changed to the new role.
+    /// Returns true when something changed.
+    pub fn grant(
         conn: &mut DbConnection,
         package_id: i32,
-        user_id: i32,
+        grantee: Grantee,
         role: AclRole,
         now: NaiveDateTime,
     ) -> QueryResult<bool> {
-        let existing: Option<PackageAcl> = package_acls::table
-            .filter(package_acls::package_id.eq(package_id))
-            .filter(package_acls::user_id.eq(user_id))
+        let existing: Option<PackageAcl> = PackageAcl::of(package_id, grantee)
             .select(PackageAcl::as_select())
             .first(conn)
             .optional()?;
@@ -99,10 +104,15 @@ impl PackageAcl {
                 Ok(true)
             }
             None => {
+                let (user_id, group_id) = match grantee {
+                    Grantee::User(id) => (Some(id), None),
+                    Grantee::Group(id) => (None, Some(id)),
+                };
                 diesel::insert_into(package_acls::table)
                     .values((
                         package_acls::package_id.eq(package_id),
-                        package_acls::user_id.eq(Some(user_id)),
+                        package_acls::user_id.eq(user_id),
+                        package_acls::group_id.eq(group_id),
                         package_acls::role.eq(role),
                         package_acls::created_at.eq(now),
                     ))
@@ -112,55 +122,27 @@ impl PackageAcl {
         }
     }
 
-    /// Grants `role` to every member of a group; as [`PackageAcl::grant_user`].
-    pub fn grant_group(
-        conn: &mut DbConnection,
-        package_id: i32,
-        group_id: i32,
-        role: AclRole,
-        now: NaiveDateTime,
-    ) -> QueryResult<bool> {
-        let existing: Option<PackageAcl> = package_acls::table
-            .filter(package_acls::package_id.eq(package_id))
-            .filter(package_acls::group_id.eq(group_id))
-            .select(PackageAcl::as_select())
-            .first(conn)
-            .optional()?;
-        match existing {
-            Some(acl) if acl.role == role => Ok(false),
-            Some(acl) => {
-                diesel::update(package_acls::table.find(acl.id))
-                    .set(package_acls::role.eq(role))
-                    .execute(conn)?;
-                Ok(true)
-            }
-            None => {
-                diesel::insert_into(package_acls::table)
-                    .values((
-                        package_acls::package_id.eq(package_id),
-                        package_acls::group_id.eq(Some(group_id)),
-                        package_acls::role.eq(role),
-                        package_acls::created_at.eq(now),
-                    ))
-                    .execute(conn)?;
-                Ok(true)
-            }
-        }
-    }
-
-    /// Removes a user's grant; returns false if there was none.
-    pub fn revoke_user(
-        conn: &mut DbConnection,
-        package_id: i32,
-        user_id: i32,
-    ) -> QueryResult<bool> {
-        let removed = diesel::delete(
-            package_acls::table
-                .filter(package_acls::package_id.eq(package_id))
-                .filter(package_acls::user_id.eq(user_id)),
-        )
-        .execute(conn)?;
+    /// Removes a grant; returns false if there was none.
+    pub fn revoke(conn: &mut DbConnection, package_id: i32, grantee: Grantee) -> QueryResult<bool> {
+        let ids: Vec<i32> = PackageAcl::of(package_id, grantee)
+            .select(package_acls::id)
+            .load(conn)?;
+        let removed = diesel::delete(package_acls::table.filter(package_acls::id.eq_any(ids)))
+            .execute(conn)?;
         Ok(removed > 0)
+    }
+
+    fn of<'a>(
+        package_id: i32,
+        grantee: Grantee,
+    ) -> package_acls::BoxedQuery<'a, crate::db::connection::MultiBackend> {
+        let query = package_acls::table
+            .filter(package_acls::package_id.eq(package_id))
+            .into_boxed();
+        match grantee {
+            Grantee::User(id) => query.filter(package_acls::user_id.eq(id)),
+            Grantee::Group(id) => query.filter(package_acls::group_id.eq(id)),
+        }
     }
 
     /// The grants of a package, users first, each with its holder's name.

@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 
 use crate::buildsys::BuildSystem;
+use crate::db::types::{PackageManager, ReleaseState};
 use crate::db::{DbConnection, write_transaction};
 use crate::error::{AppError, AppResult, FieldError};
 use crate::models::release::{NewRelease, Release, ReleaseChanges};
@@ -16,19 +17,57 @@ pub const MAIL_TEMPLATES: &[&str] = &[
     "maillist_template",
 ];
 
-/// The Fedora-style tag names derived from a dist tag (`f43` → `f43-updates`, ...), in the
-/// order of `NewRelease`'s tag fields: stable, testing, candidate, pending signing, pending
-/// testing, pending stable, override.
-pub fn default_tags(dist_tag: &str) -> [String; 7] {
-    [
-        format!("{dist_tag}-updates"),
-        format!("{dist_tag}-updates-testing"),
-        format!("{dist_tag}-updates-candidate"),
-        format!("{dist_tag}-signing-pending"),
-        format!("{dist_tag}-updates-testing-pending"),
-        format!("{dist_tag}-updates-pending"),
-        format!("{dist_tag}-override"),
-    ]
+/// A release with Fedora's conventions and Bodhi's defaults: tags derived from the dist tag
+/// (`f43` → `f43-updates`, `f43-updates-testing`, `f43-updates-candidate`,
+/// `f43-signing-pending`, `f43-updates-testing-pending`, `f43-updates-pending`,
+/// `f43-override`), the version from the digits of the name, branch = dist tag, ID prefix
+/// `FEDORA`, state `disabled`.
+pub fn fedora_release(name: &str, long_name: &str, dist_tag: &str) -> NewRelease {
+    NewRelease {
+        name: name.to_owned(),
+        long_name: long_name.to_owned(),
+        version: name.chars().filter(|c| c.is_ascii_digit()).collect(),
+        id_prefix: "FEDORA".into(),
+        branch: dist_tag.to_owned(),
+        dist_tag: dist_tag.to_owned(),
+        stable_tag: format!("{dist_tag}-updates"),
+        testing_tag: format!("{dist_tag}-updates-testing"),
+        candidate_tag: format!("{dist_tag}-updates-candidate"),
+        pending_signing_tag: format!("{dist_tag}-signing-pending"),
+        pending_testing_tag: format!("{dist_tag}-updates-testing-pending"),
+        pending_stable_tag: format!("{dist_tag}-updates-pending"),
+        override_tag: format!("{dist_tag}-override"),
+        mail_template: "fedora_errata_template".into(),
+        state: ReleaseState::Disabled,
+        composed_by_bodhi: true,
+        create_automatic_updates: false,
+        package_manager: PackageManager::Unspecified,
+        testing_repository: None,
+        released_on: None,
+        eol: None,
+        setting_status: None,
+        min_karma: None,
+        critpath_min_karma: None,
+        mandatory_days_in_testing: None,
+        critpath_mandatory_days_in_testing: None,
+        announce_list: None,
+        test_announce_list: None,
+    }
+}
+
+/// The parent of each of a release's tags in Fedora's layout: updates on top of the dist
+/// tag, testing and overrides on top of updates, candidates on top of testing.
+pub fn fedora_tag_parent<'a>(release: &'a NewRelease, tag: &str) -> Option<&'a str> {
+    if tag == release.stable_tag {
+        Some(release.dist_tag.as_str())
+    } else if tag == release.testing_tag || tag == release.override_tag {
+        Some(release.stable_tag.as_str())
+    } else if tag == release.candidate_tag {
+        Some(release.testing_tag.as_str())
+    } else {
+        None
+    }
+    .filter(|parent| *parent != tag)
 }
 
 fn check_length(errors: &mut Vec<FieldError>, name: &str, value: &str, max: usize) {

@@ -91,19 +91,8 @@ impl Worker {
     pub fn schedule_periodic(&self) -> anyhow::Result<()> {
         let mut conn = self.state.db.conn()?;
         for handler in self.handlers.iter().filter(|h| h.every().is_some()) {
-            let key = periodic_key(handler.kind());
-            Job::enqueue(
-                &mut conn,
-                &NewJob {
-                    kind: handler.kind(),
-                    payload: "{}",
-                    dedup_key: Some(&key),
-                    run_after: now(),
-                    max_attempts: handler.max_attempts(),
-                },
-                now(),
-            )
-            .with_context(|| format!("cannot schedule {}", handler.kind()))?;
+            enqueue_periodic(&mut conn, handler.as_ref(), now())
+                .with_context(|| format!("cannot schedule {}", handler.kind()))?;
         }
         Ok(())
     }
@@ -134,18 +123,8 @@ impl Worker {
                     tracing::warn!(job = job.id, "lost the lease before finishing");
                 }
                 if let Some(every) = handler.every() {
-                    let key = periodic_key(handler.kind());
-                    Job::enqueue(
-                        &mut conn,
-                        &NewJob {
-                            kind: handler.kind(),
-                            payload: "{}",
-                            dedup_key: Some(&key),
-                            run_after: now() + chrono::Duration::from_std(every)?,
-                            max_attempts: handler.max_attempts(),
-                        },
-                        now(),
-                    )?;
+                    let next = now() + chrono::Duration::from_std(every)?;
+                    enqueue_periodic(&mut conn, handler.as_ref(), next)?;
                 }
                 Ok(Outcome::Done {
                     id: job.id,
@@ -258,8 +237,26 @@ impl Worker {
     }
 }
 
-fn periodic_key(kind: &str) -> String {
-    format!("periodic:{kind}")
+/// Enqueues a run of a periodic job unless one is queued or running (the dedup key is the
+/// kind's).
+fn enqueue_periodic(
+    conn: &mut crate::db::DbConnection,
+    handler: &dyn JobHandler,
+    run_after: chrono::NaiveDateTime,
+) -> anyhow::Result<()> {
+    let key = format!("periodic:{}", handler.kind());
+    Job::enqueue(
+        conn,
+        &NewJob {
+            kind: handler.kind(),
+            payload: "{}",
+            dedup_key: Some(&key),
+            run_after,
+            max_attempts: handler.max_attempts(),
+        },
+        now(),
+    )?;
+    Ok(())
 }
 
 /// Backoff after a failed attempt: 10 s, 20 s, 40 s, ... up to an hour.

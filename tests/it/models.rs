@@ -14,7 +14,7 @@ use pipal::models::comment::{Comment, NewComment};
 use pipal::models::compose::{Compose, ComposeRecord, NewComposeRecord};
 use pipal::models::outbox::OutboxEntry;
 use pipal::models::overrides::{BuildrootOverride, NewBuildrootOverride};
-use pipal::models::package::{AclHolder, Package, PackageAcl};
+use pipal::models::package::{AclHolder, Grantee, Package, PackageAcl};
 use pipal::models::release::{NewRelease, Release, ReleaseChanges};
 use pipal::models::testcase::TestCase;
 use pipal::models::update::{NewUpdate, Update, new_alias};
@@ -389,14 +389,34 @@ fn package_acls_by_user_and_group() {
     let (package, _) = Package::ensure(&mut conn, "python-colorful", ContentType::Rpm).unwrap();
 
     assert!(
-        PackageAcl::grant_user(&mut conn, package.id, alice.id, AclRole::Owner, now()).unwrap()
+        PackageAcl::grant(
+            &mut conn,
+            package.id,
+            Grantee::User(alice.id),
+            AclRole::Owner,
+            now()
+        )
+        .unwrap()
     );
     assert!(
-        !PackageAcl::grant_user(&mut conn, package.id, alice.id, AclRole::Owner, now()).unwrap()
+        !PackageAcl::grant(
+            &mut conn,
+            package.id,
+            Grantee::User(alice.id),
+            AclRole::Owner,
+            now()
+        )
+        .unwrap()
     );
     assert!(
-        PackageAcl::grant_group(&mut conn, package.id, group.id, AclRole::Committer, now())
-            .unwrap()
+        PackageAcl::grant(
+            &mut conn,
+            package.id,
+            Grantee::Group(group.id),
+            AclRole::Committer,
+            now()
+        )
+        .unwrap()
     );
     assert_eq!(
         PackageAcl::for_package(&mut conn, package.id).unwrap(),
@@ -408,7 +428,7 @@ fn package_acls_by_user_and_group() {
     assert!(PackageAcl::user_may_commit(&mut conn, package.id, alice.id).unwrap());
     assert!(PackageAcl::user_may_commit(&mut conn, package.id, carol.id).unwrap());
     assert!(!PackageAcl::user_may_commit(&mut conn, package.id, bob.id).unwrap());
-    assert!(PackageAcl::revoke_user(&mut conn, package.id, alice.id).unwrap());
+    assert!(PackageAcl::revoke(&mut conn, package.id, Grantee::User(alice.id)).unwrap());
     assert!(!PackageAcl::user_may_commit(&mut conn, package.id, alice.id).unwrap());
 }
 
