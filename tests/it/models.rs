@@ -29,37 +29,21 @@ fn at(text: &str) -> NaiveDateTime {
 }
 
 pub fn sample_release(name: &str, version: &str) -> NewRelease {
-    let dist = format!("f{version}");
-    NewRelease {
-        name: name.into(),
-        long_name: format!("Fedora {version}"),
-        version: version.into(),
-        id_prefix: "FEDORA".into(),
-        branch: dist.clone(),
-        stable_tag: format!("{dist}-updates"),
-        testing_tag: format!("{dist}-updates-testing"),
-        candidate_tag: format!("{dist}-updates-candidate"),
-        pending_signing_tag: format!("{dist}-signing-pending"),
-        pending_testing_tag: format!("{dist}-updates-testing-pending"),
-        pending_stable_tag: format!("{dist}-updates-pending"),
-        override_tag: format!("{dist}-override"),
-        dist_tag: dist,
-        mail_template: "fedora_errata_template".into(),
-        state: ReleaseState::Current,
-        composed_by_bodhi: true,
-        create_automatic_updates: false,
-        package_manager: PackageManager::Dnf,
-        testing_repository: Some("updates-testing".into()),
-        released_on: NaiveDate::from_ymd_opt(2025, 10, 28),
-        eol: NaiveDate::from_ymd_opt(2026, 12, 9),
-        setting_status: Some("post_beta".into()),
-        min_karma: Some(3),
-        critpath_min_karma: None,
-        mandatory_days_in_testing: Some(7),
-        critpath_mandatory_days_in_testing: None,
-        announce_list: Some("announce@example.org".into()),
-        test_announce_list: None,
-    }
+    let mut release = pipal::services::releases::fedora_release(
+        name,
+        &format!("Fedora {version}"),
+        &format!("f{version}"),
+    );
+    release.state = ReleaseState::Current;
+    release.package_manager = PackageManager::Dnf;
+    release.testing_repository = Some("updates-testing".into());
+    release.released_on = NaiveDate::from_ymd_opt(2025, 10, 28);
+    release.eol = NaiveDate::from_ymd_opt(2026, 12, 9);
+    release.setting_status = Some("post_beta".into());
+    release.min_karma = Some(3);
+    release.mandatory_days_in_testing = Some(7);
+    release.announce_list = Some("announce@example.org".into());
+    release
 }
 
 fn user(conn: &mut pipal::db::DbConnection, name: &str) -> User {
