@@ -23,6 +23,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub worker: WorkerSettings,
     pub rules: RulesSettings,
+    pub oidc: OidcSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -34,6 +35,9 @@ pub struct ServerSettings {
     pub base_address: String,
     /// HTTP worker threads; 0 means one per CPU.
     pub workers: usize,
+    /// The secret that signs cookies. Empty: a random one is made once and kept in the
+    /// database, so that every node shares it.
+    pub secret: String,
 }
 
 impl Default for ServerSettings {
@@ -42,6 +46,7 @@ impl Default for ServerSettings {
             listen: "127.0.0.1:8080".into(),
             base_address: "http://127.0.0.1:8080/".into(),
             workers: 0,
+            secret: String::new(),
         }
     }
 }
@@ -195,6 +200,32 @@ impl Default for WorkerSettings {
         WorkerSettings {
             poll_interval_ms: 1000,
             lease_secs: 60,
+        }
+    }
+}
+
+/// Pipal's OpenID Connect provider, which the `bodhi` CLI logs in with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OidcSettings {
+    /// Advertise the out-of-band flow: clients then show the user a URL and ask them to paste
+    /// the code, instead of listening on a localhost port for the redirect.
+    pub offer_oob: bool,
+    /// Lifetime of access tokens, in hours.
+    pub access_token_hours: i64,
+    /// Lifetime of refresh tokens, in days.
+    pub refresh_token_days: i64,
+    /// Redirect URIs accepted besides out-of-band and loopback ones (for web clients).
+    pub redirect_uris: Vec<String>,
+}
+
+impl Default for OidcSettings {
+    fn default() -> Self {
+        OidcSettings {
+            offer_oob: false,
+            access_token_hours: 24,
+            refresh_token_days: 30,
+            redirect_uris: Vec::new(),
         }
     }
 }

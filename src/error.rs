@@ -32,6 +32,9 @@ pub enum AppError {
     /// The object does not exist (HTTP 404).
     #[error("{}", .0.description)]
     NotFound(FieldError),
+    /// The credentials given are not valid (HTTP 401).
+    #[error("{0}")]
+    Unauthorized(String),
     /// The caller may not do this (HTTP 403).
     #[error("{}", .0.description)]
     Forbidden(FieldError),
@@ -89,6 +92,7 @@ impl AppError {
         match self {
             AppError::NotFound(e) | AppError::Forbidden(e) => vec![e.clone()],
             AppError::Invalid(errors) => errors.clone(),
+            AppError::Unauthorized(d) => vec![FieldError::new("header", "Authorization", d)],
             AppError::Conflict(d) => vec![FieldError::new("body", "request", d)],
             AppError::Unavailable(d) => vec![FieldError::new("body", "Unavailable", d)],
             AppError::Internal(d) => vec![FieldError::new("body", "Internal", d)],

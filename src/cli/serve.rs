@@ -29,14 +29,14 @@ pub fn serve(mut ctx: Context, args: ServeArgs) -> anyhow::Result<()> {
     let addr = ctx.settings.listen_addr()?;
     let db = ctx.open_db()?;
     prepare_directories(&ctx)?;
-    let state = AppState::new(db, ctx.settings);
+    let state = AppState::new(db, ctx.settings)?;
     actix_web::rt::System::new().block_on(run_server(state, addr, !args.no_worker))
 }
 
 pub fn worker_only(ctx: Context) -> anyhow::Result<()> {
     let db = ctx.open_db()?;
     prepare_directories(&ctx)?;
-    let state = AppState::new(db, ctx.settings);
+    let state = AppState::new(db, ctx.settings)?;
     actix_web::rt::System::new().block_on(async move {
         let (stop, stopped) = watch::channel(false);
         let worker = actix_web::rt::spawn(Arc::new(Worker::with_all_handlers(state)).run(stopped));

@@ -425,4 +425,47 @@ diesel::allow_tables_to_appear_in_same_query!(
     buildsys_rpms,
     buildsys_rpm_signatures,
     buildsys_tag_listing,
+    secrets,
+    oidc_codes,
+    oidc_refresh_tokens,
 );
+
+diesel::table! {
+    secrets (name) {
+        name -> Text,
+        value -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    oidc_codes (id) {
+        id -> Integer,
+        code_hash -> Text,
+        user_id -> Integer,
+        client_id -> Text,
+        redirect_uri -> Text,
+        scope -> Text,
+        code_challenge -> Nullable<Text>,
+        code_challenge_method -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    oidc_refresh_tokens (id) {
+        id -> Integer,
+        token_hash -> Text,
+        user_id -> Integer,
+        client_id -> Text,
+        scope -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(oidc_codes -> users (user_id));
+diesel::joinable!(oidc_refresh_tokens -> users (user_id));

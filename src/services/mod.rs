@@ -2,4 +2,5 @@
 //! changes the database in one transaction and returns an `AppResult`.
 
 pub mod accounts;
+pub mod oidc;
 pub mod releases;

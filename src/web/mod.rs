@@ -1,10 +1,16 @@
 //! The HTTP side: the application with its middleware and routes, and the server.
 
+pub mod auth;
+pub mod cookies;
 pub mod error;
 pub mod health;
 pub mod metrics;
 pub mod observe;
+pub mod oidc;
+pub mod params;
+pub mod respond;
 pub mod routes;
+pub mod session;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};

@@ -3,6 +3,7 @@
 
 mod support;
 
+mod auth;
 mod buildsys;
 mod cli;
 mod config;

@@ -75,3 +75,22 @@ pub fn get(port: u16, path: &str) -> (u16, String) {
         .unwrap_or_default();
     (status, body)
 }
+
+impl Reply {
+    /// The cookies the response sets, as (name, value).
+    pub fn cookies(&self) -> Vec<(String, String)> {
+        self.headers
+            .get_all("set-cookie")
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|v| actix_web::cookie::Cookie::parse(v.to_owned()).ok())
+            .map(|c| (c.name().to_owned(), c.value().to_owned()))
+            .collect()
+    }
+
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies()
+            .into_iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v)
+    }
+}

@@ -87,7 +87,7 @@ impl TestDb {
     }
 
     pub fn state(&self) -> AppState {
-        AppState::new(self.db.clone(), self.settings())
+        AppState::new(self.db.clone(), self.settings()).expect("the application state")
     }
 
     pub fn conn(&self) -> pipal::db::PooledDb {

@@ -1,0 +1,3 @@
+DROP TABLE oidc_refresh_tokens;
+DROP TABLE oidc_codes;
+DROP TABLE secrets;
