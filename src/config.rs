@@ -23,7 +23,9 @@ pub struct Settings {
     pub log: LogSettings,
     pub worker: WorkerSettings,
     pub rules: RulesSettings,
+    pub accounts: AccountsSettings,
     pub oidc: OidcSettings,
+    pub critpath: CritpathSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -204,6 +206,58 @@ impl Default for WorkerSettings {
     }
 }
 
+/// Groups that grant rights, and how users are shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccountsSettings {
+    /// A user must be in one of these to submit updates (and in all of them unless an admin
+    /// packager).
+    pub mandatory_packager_groups: Vec<String>,
+    /// Members may edit any package's updates, stable ones included.
+    pub admin_packager_groups: Vec<String>,
+    /// Members may create and edit releases and start pushes.
+    pub admin_groups: Vec<String>,
+    /// Members may waive and re-trigger tests of any update.
+    pub qa_groups: Vec<String>,
+    /// Users whose comments are the system's own (Bodhi's `bodhi`).
+    pub system_users: Vec<String>,
+    /// `openid` of users in the JSON API; `{username}` is replaced.
+    pub openid_template: String,
+    /// Serve libravatar URLs as users' avatars.
+    pub libravatar_enabled: bool,
+}
+
+impl Default for AccountsSettings {
+    fn default() -> Self {
+        let groups = |names: &[&str]| names.iter().map(|n| n.to_string()).collect();
+        AccountsSettings {
+            mandatory_packager_groups: groups(&["packager"]),
+            admin_packager_groups: groups(&["provenpackager", "releng", "security_respons"]),
+            admin_groups: groups(&[
+                "proventesters",
+                "security_respons",
+                "bodhiadmin",
+                "sysadmin-main",
+            ]),
+            qa_groups: groups(&["fedora-ci-users"]),
+            system_users: groups(&["bodhi"]),
+            openid_template: "{username}.id.fedoraproject.org".into(),
+            libravatar_enabled: true,
+        }
+    }
+}
+
+/// Which packages are on the critical path.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CritpathSettings {
+    /// A directory of `<branch>.json` files, as Fedora publishes them:
+    /// `{"rpm": {"group": ["package", ...]}, "module": {...}}`. Empty: not used.
+    pub json_dir: PathBuf,
+    /// Critical path packages of every release, when no JSON directory is set.
+    pub packages: Vec<String>,
+}
+
 /// Pipal's OpenID Connect provider, which the `bodhi` CLI logs in with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -241,6 +295,8 @@ pub struct RulesSettings {
     /// Longest buildroot override, in days.
     pub buildroot_limit: i32,
     pub update_notes_maxlength: usize,
+    /// Updates must pass their required tests (Greenwave) before stable.
+    pub test_gating_required: bool,
 }
 
 impl Default for RulesSettings {
@@ -252,6 +308,7 @@ impl Default for RulesSettings {
             critpath_mandatory_days_in_testing: 14,
             buildroot_limit: 31,
             update_notes_maxlength: 10000,
+            test_gating_required: false,
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod json;
+pub mod markdown;
 pub mod models;
 pub mod services;
 pub mod state;

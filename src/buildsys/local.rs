@@ -215,6 +215,12 @@ impl BuildSystem for LocalBuildSystem {
                 if options.package.is_some_and(|p| p != build.package_name) {
                     continue;
                 }
+                if options
+                    .prefix
+                    .is_some_and(|p| !build.package_name.starts_with(p))
+                {
+                    continue;
+                }
                 if !seen_builds.insert(build.id) {
                     continue;
                 }
@@ -248,6 +254,18 @@ impl BuildSystem for LocalBuildSystem {
                 size: rpm.size,
                 payloadhash: rpm.payloadhash,
                 buildtime: rpm.buildtime,
+            })
+            .collect())
+    }
+
+    fn list_side_tags(&self, user: Option<&str>) -> BuildsysResult<Vec<TagInfo>> {
+        let mut conn = self.conn()?;
+        Ok(Tag::list(&mut conn)?
+            .into_iter()
+            .map(tag_info)
+            .filter(|t| t.extra.get("sidetag").and_then(|v| v.as_bool()) == Some(true))
+            .filter(|t| {
+                user.is_none_or(|u| t.extra.get("sidetag_user").and_then(|v| v.as_str()) == Some(u))
             })
             .collect())
     }

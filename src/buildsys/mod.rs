@@ -76,6 +76,8 @@ pub struct ListTaggedOptions<'a> {
     pub inherit: bool,
     /// Only builds of this package.
     pub package: Option<&'a str>,
+    /// Only builds of packages whose name starts with this.
+    pub prefix: Option<&'a str>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -113,8 +115,58 @@ pub trait BuildSystem: Send + Sync {
         options: &ListTaggedOptions<'_>,
     ) -> BuildsysResult<Vec<TaggedBuild>>;
     fn list_build_rpms(&self, nvr: &str) -> BuildsysResult<Vec<RpmInfo>>;
+    /// Side tags (tags whose extra has `sidetag: true`), optionally of one user, by name.
+    fn list_side_tags(&self, user: Option<&str>) -> BuildsysResult<Vec<TagInfo>>;
     fn tag_build(&self, tag: &str, nvr: &str, who: &str) -> BuildsysResult<()>;
     fn untag_build(&self, tag: &str, nvr: &str, who: &str) -> BuildsysResult<()>;
+}
+
+/// Koji's time strings: `2026-11-22 01:02:03.123456+00:00`.
+fn koji_time(t: &NaiveDateTime) -> String {
+    t.format("%Y-%m-%d %H:%M:%S%.6f+00:00").to_string()
+}
+
+fn koji_ts(t: &NaiveDateTime) -> f64 {
+    t.and_utc().timestamp_micros() as f64 / 1_000_000.0
+}
+
+impl BuildInfo {
+    /// The build as Koji's `getBuild` returns it (dates as strings and `*_ts` floats).
+    pub fn koji_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "build_id": self.id,
+            "id": self.id,
+            "package_name": self.package_name,
+            "name": self.name,
+            "version": self.version,
+            "release": self.release,
+            "epoch": self.epoch,
+            "nvr": self.nvr,
+            "owner_name": self.owner_name,
+            "state": self.state,
+            "task_id": self.task_id,
+            "creation_event_id": self.creation_event_id,
+            "creation_time": koji_time(&self.creation_time),
+            "creation_ts": koji_ts(&self.creation_time),
+            "completion_time": self.completion_time.as_ref().map(koji_time),
+            "completion_ts": self.completion_time.as_ref().map(koji_ts),
+            "source": self.source,
+            "extra": self.extra,
+        })
+    }
+}
+
+impl TaggedBuild {
+    /// The entry as Koji's `listTagged` returns it.
+    pub fn koji_json(&self) -> serde_json::Value {
+        let mut value = self.build.koji_json();
+        if let Some(map) = value.as_object_mut() {
+            map.insert("tag_id".into(), self.tag_id.into());
+            map.insert("tag_name".into(), self.tag_name.clone().into());
+            map.insert("create_event".into(), self.create_event.into());
+        }
+        value
+    }
 }
 
 impl From<BuildsysError> for crate::error::AppError {

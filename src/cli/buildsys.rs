@@ -92,6 +92,7 @@ pub fn run(ctx: &Context, command: BuildsysCommand) -> anyhow::Result<()> {
                     latest,
                     inherit,
                     package: package.as_deref(),
+                    prefix: None,
                 },
             )?;
             println!("{:<50} {:<30} OWNER", "BUILD", "TAG");

@@ -88,12 +88,14 @@ impl DatabaseTarget {
                 })?;
                 let mut conn = SqliteConnection::establish(path)?;
                 // WAL lets readers work while a writer commits; the busy timeout makes a
-                // writer wait for another instead of failing at once.
+                // writer wait for another instead of failing at once. LIKE is made
+                // case-sensitive, as on PostgreSQL (case-insensitive searches use lower()).
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {};
                      PRAGMA journal_mode = WAL;
                      PRAGMA synchronous = NORMAL;
-                     PRAGMA foreign_keys = ON;",
+                     PRAGMA foreign_keys = ON;
+                     PRAGMA case_sensitive_like = ON;",
                     sqlite_busy_timeout.as_millis()
                 ))
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;

@@ -11,6 +11,27 @@ use crate::db::{DbConnection, write_transaction};
 use crate::error::{AppError, AppResult};
 use crate::models::user::{ApiToken, Group, NewApiToken, NewUser, User};
 
+/// An authenticated user with the names of their groups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurrentUser {
+    pub user: User,
+    pub groups: Vec<String>,
+}
+
+impl CurrentUser {
+    pub fn name(&self) -> &str {
+        &self.user.name
+    }
+
+    pub fn in_group(&self, group: &str) -> bool {
+        self.groups.iter().any(|g| g == group)
+    }
+
+    pub fn in_any(&self, groups: &[String]) -> bool {
+        groups.iter().any(|g| self.in_group(g))
+    }
+}
+
 /// Every API token starts with this, so that a leaked one is easy to recognise.
 pub const TOKEN_PREFIX: &str = "pipal_";
 pub const MIN_PASSWORD_LENGTH: usize = 8;

@@ -2,5 +2,9 @@
 //! changes the database in one transaction and returns an `AppResult`.
 
 pub mod accounts;
+pub mod critpath;
+pub mod karma;
 pub mod oidc;
+pub mod permissions;
 pub mod releases;
+pub mod requirements;

@@ -64,13 +64,15 @@ pub fn check_redirect_uri(uri: &str, settings: &OidcSettings) -> Result<Redirect
     if uri == OOB_REDIRECT_URI {
         return Ok(Redirect::OutOfBand);
     }
-    let invalid = || OAuthError::new("invalid_request", format!("redirect_uri {uri} is not allowed"));
+    let invalid = || {
+        OAuthError::new(
+            "invalid_request",
+            format!("redirect_uri {uri} is not allowed"),
+        )
+    };
     let parsed = url::Url::parse(uri).map_err(|_| invalid())?;
     let loopback = parsed.scheme() == "http"
-        && matches!(
-            parsed.host_str(),
-            Some("localhost" | "127.0.0.1" | "[::1]")
-        );
+        && matches!(parsed.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"));
     if loopback || settings.redirect_uris.iter().any(|allowed| allowed == uri) {
         Ok(Redirect::Uri(parsed))
     } else {
@@ -87,7 +89,10 @@ pub fn check_state(state: &str) -> Result<(), OAuthError> {
     if ok {
         Ok(())
     } else {
-        Err(OAuthError::new("invalid_request", "state has characters outside [A-Za-z0-9._~-]"))
+        Err(OAuthError::new(
+            "invalid_request",
+            "state has characters outside [A-Za-z0-9._~-]",
+        ))
     }
 }
 
@@ -216,7 +221,10 @@ pub fn exchange_code(
             ));
         }
         if client_id.is_some_and(|id| id != grant.client_id) {
-            return Err(OAuthError::new("invalid_grant", "the code was issued to another client"));
+            return Err(OAuthError::new(
+                "invalid_grant",
+                "the code was issued to another client",
+            ));
         }
         if let Some(challenge) = &grant.code_challenge {
             let verifier = code_verifier
@@ -226,7 +234,10 @@ pub fn exchange_code(
                 _ => verifier.to_owned(),
             };
             if &computed != challenge {
-                return Err(OAuthError::new("invalid_grant", "code_verifier does not match"));
+                return Err(OAuthError::new(
+                    "invalid_grant",
+                    "code_verifier does not match",
+                ));
             }
         }
         let user = User::by_id(conn, grant.user_id)?;
@@ -244,7 +255,10 @@ pub fn refresh(
 ) -> Result<TokenResponse, OAuthError> {
     write_transaction(conn, |conn| {
         let grant = RefreshToken::redeem(conn, &hash(refresh_token), now)?.ok_or_else(|| {
-            OAuthError::new("invalid_grant", "the refresh token is unknown, used or expired")
+            OAuthError::new(
+                "invalid_grant",
+                "the refresh token is unknown, used or expired",
+            )
         })?;
         if client_id.is_some_and(|id| id != grant.client_id) {
             return Err(OAuthError::new(
@@ -264,7 +278,10 @@ mod tests {
     #[test]
     fn redirect_uris_are_oob_loopback_or_configured() {
         let mut settings = OidcSettings::default();
-        assert_eq!(check_redirect_uri(OOB_REDIRECT_URI, &settings), Ok(Redirect::OutOfBand));
+        assert_eq!(
+            check_redirect_uri(OOB_REDIRECT_URI, &settings),
+            Ok(Redirect::OutOfBand)
+        );
         assert!(matches!(
             check_redirect_uri("http://localhost:45678/auth", &settings),
             Ok(Redirect::Uri(_))

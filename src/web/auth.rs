@@ -18,6 +18,7 @@ use crate::error::{AppError, AppResult};
 use crate::models::now;
 use crate::models::user::User;
 use crate::services::accounts;
+pub use crate::services::accounts::CurrentUser;
 use crate::state::AppState;
 
 pub const AUTH_COOKIE: &str = "auth_tkt";
@@ -55,27 +56,6 @@ struct AuthTicket {
 #[derive(Debug, Serialize, Deserialize)]
 struct SessionData {
     csrf: String,
-}
-
-/// An authenticated user with the names of their groups.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CurrentUser {
-    pub user: User,
-    pub groups: Vec<String>,
-}
-
-impl CurrentUser {
-    pub fn name(&self) -> &str {
-        &self.user.name
-    }
-
-    pub fn in_group(&self, group: &str) -> bool {
-        self.groups.iter().any(|g| g == group)
-    }
-
-    pub fn in_any(&self, groups: &[String]) -> bool {
-        groups.iter().any(|g| self.in_group(g))
-    }
 }
 
 /// How the request proved who it is.
@@ -223,7 +203,9 @@ async fn authenticate(req: HttpRequest, state: web::Data<AppState>) -> AppResult
     let user = state
         .db
         .run(move |conn| {
-            let user = User::by_id(conn, ticket.uid).ok().filter(|u| u.name == ticket.name);
+            let user = User::by_id(conn, ticket.uid)
+                .ok()
+                .filter(|u| u.name == ticket.name);
             let Some(user) = user else {
                 return Ok(None);
             };

@@ -62,7 +62,10 @@ mod tests {
         let auth = SigningKey::derive(b"master", "auth");
         let session = SigningKey::derive(b"master", "session");
         let signed = auth.sign(&("alice", 42));
-        assert_eq!(auth.verify::<(String, i32)>(&signed), Some(("alice".into(), 42)));
+        assert_eq!(
+            auth.verify::<(String, i32)>(&signed),
+            Some(("alice".into(), 42))
+        );
         assert_eq!(session.verify::<(String, i32)>(&signed), None);
         let tampered = signed.replacen('e', "f", 1);
         assert_eq!(auth.verify::<(String, i32)>(&tampered), None);

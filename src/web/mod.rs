@@ -1,5 +1,6 @@
 //! The HTTP side: the application with its middleware and routes, and the server.
 
+pub mod api;
 pub mod auth;
 pub mod cookies;
 pub mod error;
@@ -40,7 +41,19 @@ pub fn app(
         .wrap(from_fn(observe::observe))
 }
 
+/// Unknown paths: redirected to the slash-appended route when one exists (`/updates` →
+/// `/updates/`), else Bodhi's 404 envelope.
 async fn not_found(req: HttpRequest) -> HttpResponse {
+    let slashed = format!("{}/", req.path());
+    if routes::SLASHED_ROUTES.contains(&slashed.as_str()) {
+        let location = match req.query_string() {
+            "" => slashed,
+            query => format!("{slashed}?{query}"),
+        };
+        return HttpResponse::Found()
+            .insert_header((actix_web::http::header::LOCATION, location))
+            .finish();
+    }
     error::envelope(
         StatusCode::NOT_FOUND,
         &[FieldError::new(

@@ -75,7 +75,12 @@ pub async fn authorize(
     let query = Params::from_query(req.query_string());
     let redirect_uri = query
         .get("redirect_uri")
-        .ok_or_else(|| refuse(OAuthError::new("invalid_request", "redirect_uri is required")))?
+        .ok_or_else(|| {
+            refuse(OAuthError::new(
+                "invalid_request",
+                "redirect_uri is required",
+            ))
+        })?
         .to_owned();
     let redirect = oidc::check_redirect_uri(&redirect_uri, &state.settings.oidc).map_err(refuse)?;
     let client_id = query
@@ -125,7 +130,11 @@ pub async fn authorize(
         })
         .await?;
     tracing::info!(user = %user.name(), "issued an authorization code");
-    Ok(redirect_with(&redirect, &[("code", &code)], client_state.as_deref()))
+    Ok(redirect_with(
+        &redirect,
+        &[("code", &code)],
+        client_state.as_deref(),
+    ))
 }
 
 /// Sends the authorization response to the client, or shows it for pasting.
@@ -137,7 +146,11 @@ fn redirect_with(redirect: &Redirect, pairs: &[(&str, &str)], state: Option<&str
     match redirect {
         Redirect::OutOfBand => {
             let response = serde_urlencoded::to_string(&all).unwrap_or_default();
-            match (CodePage { response: &response }).render() {
+            match (CodePage {
+                response: &response,
+            })
+            .render()
+            {
                 Ok(body) => HttpResponse::Ok()
                     .content_type("text/html; charset=utf-8")
                     .body(body),

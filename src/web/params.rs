@@ -51,9 +51,8 @@ impl Params {
                 json: Some(map),
             });
         }
-        let pairs = serde_urlencoded::from_bytes(body).map_err(|e| {
-            AppError::invalid("body", "body", format!("Invalid form body: {e}"))
-        })?;
+        let pairs = serde_urlencoded::from_bytes(body)
+            .map_err(|e| AppError::invalid("body", "body", format!("Invalid form body: {e}")))?;
         Ok(Params {
             location: "body",
             pairs,
@@ -345,8 +344,11 @@ mod tests {
         let params = Params::from_query("packages=a,b&packages=c%20d&packages=");
         let mut v = Validator::new(&params);
         assert_eq!(v.list("packages"), ["a", "b", "c", "d"]);
-        let json = Params::from_body(Some("application/json"), br#"{"builds": ["x-1-1", "y-1-1"], "n": 3}"#)
-            .unwrap();
+        let json = Params::from_body(
+            Some("application/json"),
+            br#"{"builds": ["x-1-1", "y-1-1"], "n": 3}"#,
+        )
+        .unwrap();
         let mut v = Validator::new(&json);
         assert_eq!(v.list("builds"), ["x-1-1", "y-1-1"]);
         assert_eq!(v.int("n", None, None), Some(3));
@@ -354,7 +356,8 @@ mod tests {
 
     #[test]
     fn errors_use_colanders_words_and_are_all_reported() {
-        let params = Params::from_query("page=x&rows_per_page=0&status=bogus&locked=maybe&since=no");
+        let params =
+            Params::from_query("page=x&rows_per_page=0&status=bogus&locked=maybe&since=no");
         let mut v = Validator::new(&params);
         assert_eq!(v.int("page", Some(1), None), None);
         assert_eq!(v.int("rows_per_page", Some(1), Some(1000)), None);
@@ -391,11 +394,15 @@ mod tests {
             "2024-01-31 00:00:00"
         );
         assert_eq!(
-            parse_datetime("2024-01-31T12:30:00+02:00").unwrap().to_string(),
+            parse_datetime("2024-01-31T12:30:00+02:00")
+                .unwrap()
+                .to_string(),
             "2024-01-31 10:30:00"
         );
         assert_eq!(
-            parse_datetime("2024-01-31 12:30:00.250").unwrap().to_string(),
+            parse_datetime("2024-01-31 12:30:00.250")
+                .unwrap()
+                .to_string(),
             "2024-01-31 12:30:00.250"
         );
         assert!(parse_datetime("31/01/2024").is_none());
@@ -411,7 +418,10 @@ mod tests {
         assert_eq!(
             form.objects("bug_feedback"),
             vec![
-                vec![("bug_id".to_owned(), "12".to_owned()), ("karma".to_owned(), "1".to_owned())],
+                vec![
+                    ("bug_id".to_owned(), "12".to_owned()),
+                    ("karma".to_owned(), "1".to_owned())
+                ],
                 vec![("bug_id".to_owned(), "13".to_owned())],
             ]
         );
@@ -422,7 +432,10 @@ mod tests {
         .unwrap();
         assert_eq!(
             json.objects("bug_feedback"),
-            vec![vec![("bug_id".to_owned(), "12".to_owned()), ("karma".to_owned(), "-1".to_owned())]]
+            vec![vec![
+                ("bug_id".to_owned(), "12".to_owned()),
+                ("karma".to_owned(), "-1".to_owned())
+            ]]
         );
     }
 }

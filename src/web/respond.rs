@@ -9,14 +9,22 @@ use super::params::{Params, Validator};
 
 /// Serialises `body` as JSON, or as JSONP (`/**/callback(json);`) when the query string has a
 /// valid `callback`.
-pub fn json<T: Serialize + ?Sized>(req: &HttpRequest, status: StatusCode, body: &T) -> HttpResponse {
-    let text = match serde_json::to_string(body) {
-        Ok(text) => text,
+pub fn json<T: Serialize + ?Sized>(
+    req: &HttpRequest,
+    status: StatusCode,
+    body: &T,
+) -> HttpResponse {
+    match serde_json::to_string(body) {
+        Ok(text) => raw(req, status, text),
         Err(error) => {
             tracing::error!(%error, "cannot serialise a response");
-            return HttpResponse::InternalServerError().finish();
+            HttpResponse::InternalServerError().finish()
         }
-    };
+    }
+}
+
+/// Answers with JSON already serialised (or JSONP, as [`json`]).
+pub fn raw(req: &HttpRequest, status: StatusCode, text: String) -> HttpResponse {
     let query = Params::from_query(req.query_string());
     match query.get("callback").filter(|c| is_callback_name(c)) {
         Some(callback) => HttpResponse::build(status)
@@ -90,7 +98,11 @@ mod tests {
 
     #[test]
     fn pages_round_up() {
-        let page = Page { page: 3, rows_per_page: 20, chrome: true };
+        let page = Page {
+            page: 3,
+            rows_per_page: 20,
+            chrome: true,
+        };
         assert_eq!(page.offset(), 40);
         assert_eq!(page.pages(0), 0);
         assert_eq!(page.pages(20), 1);

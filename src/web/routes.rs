@@ -2,6 +2,7 @@
 
 use actix_web::web;
 
+use super::api::{builds, comments, composes, misc, overrides, packages, releases, updates, users};
 use super::{health, oidc, session};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -18,5 +19,41 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(oidc::authorize)
         .service(oidc::token)
         .service(oidc::userinfo)
-        .service(oidc::login_token);
+        .service(oidc::login_token)
+        .service(updates::list)
+        .service(updates::get)
+        .service(releases::list)
+        .service(releases::list_alias)
+        .service(releases::get)
+        .service(builds::list)
+        .service(builds::get)
+        .service(users::list)
+        .service(users::get)
+        .service(packages::list)
+        .service(comments::list)
+        .service(comments::get)
+        .service(overrides::list)
+        .service(overrides::get)
+        .service(composes::list)
+        .service(composes::get)
+        .service(misc::render_markdown)
+        .service(misc::latest_candidates)
+        .service(misc::latest_builds)
+        .service(misc::latest_builds_in_tag)
+        .service(misc::get_sidetags)
+        .service(misc::get_critpath_components);
 }
+
+/// Collection routes that end with a slash: a request for the path without it is redirected
+/// there, as Bodhi's `append_slash` does.
+pub const SLASHED_ROUTES: &[&str] = &[
+    "/updates/",
+    "/releases/",
+    "/list_releases/",
+    "/builds/",
+    "/users/",
+    "/packages/",
+    "/comments/",
+    "/overrides/",
+    "/composes/",
+];

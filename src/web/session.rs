@@ -83,7 +83,9 @@ fn csrf_token(
 pub async fn csrf(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let (token, cookie) = csrf_token(&req, &state);
     let mut response = if wants_html(&req) {
-        HttpResponse::Ok().content_type("text/html; charset=utf-8").body(token)
+        HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .body(token)
     } else {
         respond::ok(&req, &json!({ "csrf_token": token }))
     };
@@ -184,7 +186,10 @@ pub async fn login(
     tracing::info!(user = %user.name, "logged in");
     let cookie = login_cookie(&state.keys, &user, secure_cookies(&state));
     let mut response = if is_json {
-        respond::ok(&req, &json!({ "user": { "id": user.id, "name": user.name } }))
+        respond::ok(
+            &req,
+            &json!({ "user": { "id": user.id, "name": user.name } }),
+        )
     } else {
         HttpResponse::Found()
             .insert_header((header::LOCATION, came_from))
@@ -218,7 +223,10 @@ mod tests {
             "http://pipal.example.org/oidc/authorize?x=1"
         );
         assert_eq!(safe_came_from(Some("//evil.example.org/"), base), base);
-        assert_eq!(safe_came_from(Some("https://evil.example.org/"), base), base);
+        assert_eq!(
+            safe_came_from(Some("https://evil.example.org/"), base),
+            base
+        );
         assert_eq!(safe_came_from(None, base), base);
     }
 }

@@ -46,9 +46,18 @@ async fn csrf_tokens_live_in_the_session_cookie() {
     let token = first.json()["csrf_token"].as_str().unwrap().to_owned();
     let session = first.cookie("session").expect("a session cookie");
 
-    let again = send(&app, TestRequest::get().uri("/csrf").cookie(cookie("session", &session))).await;
+    let again = send(
+        &app,
+        TestRequest::get()
+            .uri("/csrf")
+            .cookie(cookie("session", &session)),
+    )
+    .await;
     assert_eq!(again.json()["csrf_token"], token.as_str());
-    assert!(again.cookie("session").is_none(), "an existing session is kept");
+    assert!(
+        again.cookie("session").is_none(),
+        "an existing session is kept"
+    );
 
     let html = send(
         &app,
@@ -123,19 +132,44 @@ async fn the_login_form_checks_csrf_and_password() {
     assert_eq!(right.header("location").as_deref(), Some("/updates/"));
     let ticket = right.cookie("auth_tkt").expect("logged in");
 
-    let home = send(&app, TestRequest::get().uri("/").cookie(cookie("auth_tkt", &ticket))).await;
-    assert!(home.text().contains("logged in as <strong>alice</strong>"), "{}", home.text());
+    let home = send(
+        &app,
+        TestRequest::get()
+            .uri("/")
+            .cookie(cookie("auth_tkt", &ticket)),
+    )
+    .await;
+    assert!(
+        home.text().contains("logged in as <strong>alice</strong>"),
+        "{}",
+        home.text()
+    );
 
     let forged = send(
         &app,
-        TestRequest::get().uri("/").cookie(cookie("auth_tkt", &ticket.replacen('a', "b", 1))),
+        TestRequest::get()
+            .uri("/")
+            .cookie(cookie("auth_tkt", &ticket.replacen('a', "b", 1))),
     )
     .await;
-    assert!(!forged.text().contains("logged in as"), "a tampered ticket is ignored");
+    assert!(
+        !forged.text().contains("logged in as"),
+        "a tampered ticket is ignored"
+    );
 
-    let logout = send(&app, TestRequest::get().uri("/logout").cookie(cookie("auth_tkt", &ticket))).await;
+    let logout = send(
+        &app,
+        TestRequest::get()
+            .uri("/logout")
+            .cookie(cookie("auth_tkt", &ticket)),
+    )
+    .await;
     assert_eq!(logout.status, 302);
-    assert_eq!(logout.cookie("auth_tkt").as_deref(), Some(""), "the ticket is removed");
+    assert_eq!(
+        logout.cookie("auth_tkt").as_deref(),
+        Some(""),
+        "the ticket is removed"
+    );
 }
 
 #[actix_web::test]
@@ -204,14 +238,27 @@ async fn the_oidc_provider_runs_the_code_flow_with_pkce_and_refresh() {
     create_alice(&db);
     let app = init_service(pipal::web::app(db.state())).await;
 
-    let discovery = send(&app, TestRequest::get().uri("/oidc/.well-known/openid-configuration")).await;
+    let discovery = send(
+        &app,
+        TestRequest::get().uri("/oidc/.well-known/openid-configuration"),
+    )
+    .await;
     let meta = discovery.json();
-    assert_eq!(meta["authorization_endpoint"], "http://127.0.0.1:8080/oidc/authorize");
+    assert_eq!(
+        meta["authorization_endpoint"],
+        "http://127.0.0.1:8080/oidc/authorize"
+    );
     assert_eq!(meta["token_endpoint"], "http://127.0.0.1:8080/oidc/token");
-    assert!(!meta["response_modes_supported"].as_array().unwrap().contains(&"oob".into()));
+    assert!(
+        !meta["response_modes_supported"]
+            .as_array()
+            .unwrap()
+            .contains(&"oob".into())
+    );
 
     let verifier = "a-long-random-verifier-string-of-at-least-43-characters";
-    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier));
+    let challenge =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier));
     let authorize = format!(
         "/oidc/authorize?response_type=code&client_id=bodhi-client&redirect_uri=http%3A%2F%2Flocalhost%3A45678%2Fauth&scope=openid+email&state=xyz123&code_challenge={challenge}&code_challenge_method=S256"
     );
@@ -219,13 +266,25 @@ async fn the_oidc_provider_runs_the_code_flow_with_pkce_and_refresh() {
     let anonymous = send(&app, TestRequest::get().uri(&authorize)).await;
     assert_eq!(anonymous.status, 302);
     let to_login = anonymous.header("location").unwrap();
-    assert!(to_login.starts_with("http://127.0.0.1:8080/login?came_from=%2Foidc%2Fauthorize"), "{to_login}");
+    assert!(
+        to_login.starts_with("http://127.0.0.1:8080/login?came_from=%2Foidc%2Fauthorize"),
+        "{to_login}"
+    );
 
     let ticket = login(&app, &db).await;
-    let granted = send(&app, TestRequest::get().uri(&authorize).cookie(cookie("auth_tkt", &ticket))).await;
+    let granted = send(
+        &app,
+        TestRequest::get()
+            .uri(&authorize)
+            .cookie(cookie("auth_tkt", &ticket)),
+    )
+    .await;
     assert_eq!(granted.status, 302);
     let location = granted.header("location").unwrap();
-    assert!(location.starts_with("http://localhost:45678/auth?"), "{location}");
+    assert!(
+        location.starts_with("http://localhost:45678/auth?"),
+        "{location}"
+    );
     assert_eq!(query_value(&location, "state").as_deref(), Some("xyz123"));
     let code = query_value(&location, "code").unwrap();
 
@@ -249,7 +308,13 @@ async fn the_oidc_provider_runs_the_code_flow_with_pkce_and_refresh() {
     .await;
     assert_eq!(spent.status, 400);
 
-    let granted = send(&app, TestRequest::get().uri(&authorize).cookie(cookie("auth_tkt", &ticket))).await;
+    let granted = send(
+        &app,
+        TestRequest::get()
+            .uri(&authorize)
+            .cookie(cookie("auth_tkt", &ticket)),
+    )
+    .await;
     let code = query_value(&granted.header("location").unwrap(), "code").unwrap();
     let tokens = send(
         &app,
@@ -287,7 +352,9 @@ async fn the_oidc_provider_runs_the_code_flow_with_pkce_and_refresh() {
 
     let refreshed = send(
         &app,
-        token_request(format!("grant_type=refresh_token&refresh_token={refresh}&client_id=bodhi-client")),
+        token_request(format!(
+            "grant_type=refresh_token&refresh_token={refresh}&client_id=bodhi-client"
+        )),
     )
     .await;
     assert_eq!(refreshed.status, 200);
@@ -300,7 +367,11 @@ async fn the_oidc_provider_runs_the_code_flow_with_pkce_and_refresh() {
     assert_eq!(reused.status, 400, "refresh tokens rotate");
     assert_eq!(reused.json()["error"], "invalid_grant");
 
-    let unknown = send(&app, token_request("grant_type=password&username=alice".into())).await;
+    let unknown = send(
+        &app,
+        token_request("grant_type=password&username=alice".into()),
+    )
+    .await;
     assert_eq!(unknown.json()["error"], "unsupported_grant_type");
 }
 
@@ -321,8 +392,17 @@ async fn out_of_band_clients_get_a_code_to_paste_and_bad_redirects_are_refused()
     assert_eq!(oob.status, 200);
     let page = oob.text();
     // The bodhi CLI's Kerberos path reads the code from the title.
-    let title = page.split("<title>").nth(1).unwrap().split("</title>").next().unwrap();
-    assert!(title.starts_with("code=") && title.ends_with("&state=s1"), "{title}");
+    let title = page
+        .split("<title>")
+        .nth(1)
+        .unwrap()
+        .split("</title>")
+        .next()
+        .unwrap();
+    assert!(
+        title.starts_with("code=") && title.ends_with("&state=s1"),
+        "{title}"
+    );
 
     let evil = send(
         &app,
@@ -332,7 +412,10 @@ async fn out_of_band_clients_get_a_code_to_paste_and_bad_redirects_are_refused()
     )
     .await;
     assert_eq!(evil.status, 400);
-    assert!(evil.header("location").is_none(), "no redirect to an unknown site");
+    assert!(
+        evil.header("location").is_none(),
+        "no redirect to an unknown site"
+    );
 
     let bad_state = send(
         &app,
@@ -343,4 +426,3 @@ async fn out_of_band_clients_get_a_code_to_paste_and_bad_redirects_are_refused()
     .await;
     assert_eq!(bad_state.status, 400);
 }
-

@@ -265,6 +265,7 @@ fn latest_means_most_recently_tagged_and_inheritance_follows_priority() {
                 latest: true,
                 inherit: true,
                 package: None,
+                ..Default::default()
             },
         )
         .unwrap();
@@ -282,6 +283,7 @@ fn latest_means_most_recently_tagged_and_inheritance_follows_priority() {
                 latest: false,
                 inherit: true,
                 package: Some("tool"),
+                ..Default::default()
             },
         )
         .unwrap();
@@ -298,6 +300,7 @@ fn latest_means_most_recently_tagged_and_inheritance_follows_priority() {
                 latest: true,
                 inherit: false,
                 package: Some("tool"),
+                ..Default::default()
             },
         )
         .unwrap();

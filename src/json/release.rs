@@ -1,35 +1,13 @@
-//! Bodhi's JSON serialisation (spec §4): field names, nesting and the date formats
-//! `YYYY-MM-DD HH:MM:SS` and `YYYY-MM-DD`.
+//! A release in Bodhi's JSON: its columns, then the settings Bodhi 26.4 adds as extras.
 
-use chrono::{NaiveDate, NaiveDateTime};
-use serde::{Serialize, Serializer};
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::opt_date;
 
 use crate::config::RulesSettings;
 use crate::db::types::{PackageManager, ReleaseState};
 use crate::models::release::Release;
-
-pub const DATETIME_FORMAT: &str = "%Y-%m-%d %H:%M:%S";
-pub const DATE_FORMAT: &str = "%Y-%m-%d";
-
-pub fn format_datetime(value: &NaiveDateTime) -> String {
-    value.format(DATETIME_FORMAT).to_string()
-}
-
-/// Serialises an optional datetime as `"YYYY-MM-DD HH:MM:SS"` or `null`.
-pub fn opt_datetime<S: Serializer>(value: &Option<NaiveDateTime>, s: S) -> Result<S::Ok, S::Error> {
-    match value {
-        Some(v) => s.serialize_str(&format_datetime(v)),
-        None => s.serialize_none(),
-    }
-}
-
-/// Serialises an optional date as `"YYYY-MM-DD"` or `null`.
-pub fn opt_date<S: Serializer>(value: &Option<NaiveDate>, s: S) -> Result<S::Ok, S::Error> {
-    match value {
-        Some(v) => s.serialize_str(&v.format(DATE_FORMAT).to_string()),
-        None => s.serialize_none(),
-    }
-}
 
 /// A release as Bodhi 26.4 serialises it.
 #[derive(Debug, Clone, Serialize)]
