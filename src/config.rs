@@ -34,6 +34,7 @@ pub struct ServerSettings {
     /// Address and port to listen on.
     pub listen: String,
     /// The public URL of this Pipal, ending with `/`; used in links, mails and messages.
+    /// Empty: `http://<listen>/`.
     pub base_address: String,
     /// HTTP worker threads; 0 means one per CPU.
     pub workers: usize,
@@ -46,7 +47,7 @@ impl Default for ServerSettings {
     fn default() -> Self {
         ServerSettings {
             listen: "127.0.0.1:8080".into(),
-            base_address: "http://127.0.0.1:8080/".into(),
+            base_address: String::new(),
             workers: 0,
             secret: String::new(),
         }
@@ -338,6 +339,15 @@ impl Settings {
         Ok(settings)
     }
 
+    /// The public URL: `server.base_address`, or `http://<listen>/` when it is not set.
+    pub fn base_address(&self) -> String {
+        if self.server.base_address.is_empty() {
+            format!("http://{}/", self.server.listen)
+        } else {
+            self.server.base_address.clone()
+        }
+    }
+
     fn validate(&self) -> anyhow::Result<()> {
         self.listen_addr()?;
         crate::db::DatabaseTarget::parse(&self.database.url)
@@ -345,7 +355,7 @@ impl Settings {
         if self.database.pool_size == 0 {
             bail!("database.pool_size: must be at least 1");
         }
-        if !self.server.base_address.ends_with('/') {
+        if !self.server.base_address.is_empty() && !self.server.base_address.ends_with('/') {
             bail!(
                 "server.base_address: must end with `/` (got `{}`)",
                 self.server.base_address

@@ -291,7 +291,12 @@ pub fn run(ctx: &Context, command: ReleaseCommand) -> anyhow::Result<()> {
             if changes.is_empty() {
                 bail!("nothing to change: give the fields to set (see --help)");
             }
-            let release = releases::edit(&mut conn, &name, &changes)?;
+            let settings = &ctx.settings;
+            let release = crate::db::write_transaction(&mut conn, |conn| {
+                let mut change_ctx =
+                    crate::services::updates::Ctx::new(settings, crate::models::now());
+                releases::edit(conn, &mut change_ctx, &name, &changes)
+            })?;
             println!("updated release {}", release.name);
         }
         ReleaseCommand::List { json } => {

@@ -263,6 +263,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         finished_at -> Nullable<Timestamp>,
+        queue_key -> Nullable<Text>,
     }
 }
 

@@ -416,10 +416,7 @@ impl UpdateGraph {
             from_tag: update.from_tag.as_deref(),
             date_pushed: update.date_stable.or(update.date_testing),
             meets_testing_requirements: meets,
-            url: format!(
-                "{}updates/{}",
-                ctx.settings.server.base_address, update.alias
-            ),
+            url: format!("{}updates/{}", ctx.settings.base_address(), update.alias),
             title: update_title(&update.alias, &nvrs),
             version_hash: version_hash(&nvrs),
             release: ReleaseJson::new(release, &ctx.settings.rules),

@@ -27,6 +27,8 @@ pub struct Job {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub finished_at: Option<NaiveDateTime>,
+    /// Jobs with the same queue key run one at a time, oldest first.
+    pub queue_key: Option<String>,
 }
 
 /// A job to enqueue.
@@ -37,6 +39,7 @@ pub struct NewJob<'a> {
     pub dedup_key: Option<&'a str>,
     pub run_after: NaiveDateTime,
     pub max_attempts: i32,
+    pub queue_key: Option<&'a str>,
 }
 
 /// How many due jobs one claim attempt looks at before giving up to a busier worker.
@@ -68,6 +71,7 @@ impl Job {
                     jobs::run_after.eq(new.run_after),
                     jobs::created_at.eq(now),
                     jobs::updated_at.eq(now),
+                    jobs::queue_key.eq(new.queue_key),
                 ))
                 .returning(jobs::all_columns)
                 .get_result(conn)
@@ -125,6 +129,28 @@ impl Job {
             }
         }
         Ok(None)
+    }
+
+    /// Claims one given job, if it is claimable now (due, not leased, not waiting behind an
+    /// older job of its queue).
+    pub fn claim_by_id(
+        conn: &mut DbConnection,
+        id: i32,
+        worker: &str,
+        now: NaiveDateTime,
+        lease: Duration,
+    ) -> QueryResult<Option<Job>> {
+        diesel::update(jobs::table.filter(jobs::id.eq(id)).filter(claimable(now)))
+            .set((
+                jobs::state.eq(JobState::Running),
+                jobs::lease_owner.eq(Some(worker)),
+                jobs::lease_expires_at.eq(Some(now + lease)),
+                jobs::attempts.eq(jobs::attempts + 1),
+                jobs::updated_at.eq(now),
+            ))
+            .returning(jobs::all_columns)
+            .get_result(conn)
+            .optional()
     }
 
     /// Extends the lease of a job the worker still holds; false if it lost the lease.
@@ -218,15 +244,35 @@ impl Job {
     }
 }
 
-/// A queued job whose time has come, or a running job whose lease has expired.
-#[diesel::dsl::auto_type(no_type_alias)]
-fn claimable(now: NaiveDateTime) -> _ {
-    let queued: JobState = JobState::Queued;
-    let running: JobState = JobState::Running;
-    jobs::state
-        .eq(queued)
+/// A queued job whose time has come, or a running job whose lease has expired; in either
+/// case with no older unfinished job in its queue.
+fn claimable(
+    now: NaiveDateTime,
+) -> Box<
+    dyn BoxableExpression<
+            jobs::table,
+            crate::db::connection::MultiBackend,
+            SqlType = diesel::sql_types::Nullable<diesel::sql_types::Bool>,
+        >,
+> {
+    let earlier = diesel::alias!(jobs as earlier);
+    let due = jobs::state
+        .eq(JobState::Queued)
         .and(jobs::run_after.le(now))
-        .or(jobs::state.eq(running).and(jobs::lease_expires_at.lt(now)))
+        .or(jobs::state
+            .eq(JobState::Running)
+            .and(jobs::lease_expires_at.lt(now)));
+    let blocked = diesel::dsl::exists(
+        earlier
+            .filter(earlier.field(jobs::queue_key).eq(jobs::queue_key))
+            .filter(earlier.field(jobs::id).lt(jobs::id))
+            .filter(
+                earlier
+                    .field(jobs::state)
+                    .eq_any([JobState::Queued, JobState::Running]),
+            ),
+    );
+    Box::new(due.and(diesel::dsl::not(blocked)))
 }
 
 /// Removes done and failed jobs that finished before `cutoff`; returns how many.

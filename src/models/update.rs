@@ -11,8 +11,8 @@ use crate::db::types::{
     TestGatingStatus, UpdateRequest, UpdateSeverity, UpdateStatus, UpdateSuggestion, UpdateType,
 };
 
-#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable)]
-#[diesel(table_name = updates)]
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable, AsChangeset)]
+#[diesel(table_name = updates, treat_none_as_null = true)]
 pub struct Update {
     pub id: i32,
     pub alias: String,
@@ -181,6 +181,14 @@ impl Update {
             ))
             .execute(conn)?;
         Ok(true)
+    }
+
+    /// Writes every column of the update back.
+    pub fn save(&self, conn: &mut DbConnection) -> QueryResult<()> {
+        diesel::update(updates::table.find(self.id))
+            .set(self)
+            .execute(conn)
+            .map(drop)
     }
 
     pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {

@@ -197,16 +197,22 @@ pub fn create(conn: &mut DbConnection, release: &NewRelease) -> AppResult<Releas
     })
 }
 
-/// Applies `changes` to the release called `name`.
-pub fn edit(conn: &mut DbConnection, name: &str, changes: &ReleaseChanges) -> AppResult<Release> {
-    write_transaction(conn, |conn| {
-        let current = Release::by_name(conn, name)?
-            .ok_or_else(|| AppError::not_found("body", "name", "No such release"))?;
-        let merged = apply(&current, changes);
-        validate(&merged)?;
-        ensure_names_free(conn, Some(current.id), &merged.name, &merged.long_name)?;
-        Ok(Release::update(conn, current.id, changes)?)
-    })
+/// Applies `changes` to the release called `name`, with the side effects of a state change.
+pub fn edit(
+    conn: &mut DbConnection,
+    ctx: &mut crate::services::updates::Ctx<'_>,
+    name: &str,
+    changes: &ReleaseChanges,
+) -> AppResult<Release> {
+    let current = Release::by_name(conn, name)?
+        .ok_or_else(|| AppError::not_found("body", "name", "No such release"))?;
+    let merged = apply(&current, changes);
+    validate(&merged)?;
+    ensure_names_free(conn, Some(current.id), &merged.name, &merged.long_name)?;
+    if let Some(state) = changes.state {
+        on_state_change(conn, ctx, &current, state)?;
+    }
+    Ok(Release::update(conn, current.id, changes)?)
 }
 
 /// Fails unless the name and long name are free (or used by the release `own_id` itself).
@@ -277,5 +283,104 @@ pub fn apply(current: &Release, c: &ReleaseChanges) -> NewRelease {
         ),
         announce_list: pick(&c.announce_list, &current.announce_list),
         test_announce_list: pick(&c.test_announce_list, &current.test_announce_list),
+    }
+}
+
+/// Bodhi's side effects of a release's state change: archiving obsoletes its open updates,
+/// freezing warns the updates waiting for stable.
+pub fn on_state_change(
+    conn: &mut DbConnection,
+    ctx: &mut crate::services::updates::Ctx<'_>,
+    release: &Release,
+    new_state: crate::db::types::ReleaseState,
+) -> AppResult<()> {
+    use crate::db::schema::updates;
+    use crate::db::types::{ReleaseState, UpdateRequest, UpdateStatus};
+    use crate::models::update::Update;
+    use crate::services::updates::comments::system_comment;
+    use diesel::prelude::*;
+
+    if new_state == release.state {
+        return Ok(());
+    }
+    match new_state {
+        ReleaseState::Archived => {
+            let open: Vec<Update> = updates::table
+                .filter(updates::release_id.eq(release.id))
+                .filter(updates::status.ne_all([
+                    UpdateStatus::Obsolete,
+                    UpdateStatus::Stable,
+                    UpdateStatus::Unpushed,
+                ]))
+                .select(Update::as_select())
+                .load(conn)?;
+            for mut update in open {
+                update.status = UpdateStatus::Obsolete;
+                update.request = None;
+                update.save(conn)?;
+                system_comment(
+                    conn,
+                    ctx,
+                    &update,
+                    &format!(
+                        "This update is marked obsolete because the {} release is archived.",
+                        release.name
+                    ),
+                )?;
+            }
+        }
+        ReleaseState::Frozen => {
+            let waiting: Vec<Update> = updates::table
+                .filter(updates::release_id.eq(release.id))
+                .filter(updates::request.eq(UpdateRequest::Stable))
+                .filter(updates::locked.eq(false))
+                .select(Update::as_select())
+                .load(conn)?;
+            for update in waiting {
+                system_comment(
+                    conn,
+                    ctx,
+                    &update,
+                    "There is an ongoing freeze; this will be pushed to stable after the freeze \
+                     is over.",
+                )?;
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// The tags of a release Bodhi checks against the build system, with their field names.
+pub fn checked_tags(release: &NewRelease) -> Vec<(&'static str, &str)> {
+    [
+        ("candidate_tag", release.candidate_tag.as_str()),
+        ("testing_tag", &release.testing_tag),
+        ("stable_tag", &release.stable_tag),
+        ("override_tag", &release.override_tag),
+        ("pending_testing_tag", &release.pending_testing_tag),
+        ("pending_stable_tag", &release.pending_stable_tag),
+    ]
+    .into_iter()
+    .filter(|(_, tag)| !tag.is_empty())
+    .collect()
+}
+
+/// Bodhi's `validate_tags`: each tag must exist in the build system (`Invalid tag: {tag}`).
+pub fn check_tags_exist(buildsys: &dyn BuildSystem, release: &NewRelease) -> AppResult<()> {
+    let mut errors = Vec::new();
+    for (field, tag) in checked_tags(release) {
+        if buildsys.get_tag(tag)?.is_none() {
+            errors.push(FieldError::new(
+                "body",
+                field,
+                format!("Invalid tag: {tag}"),
+            ));
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::Invalid(errors))
     }
 }

@@ -159,7 +159,7 @@ pub fn logout_cookie() -> Cookie<'static> {
 
 /// Whether cookies must be `Secure`: when Pipal is served over HTTPS.
 pub fn secure_cookies(state: &AppState) -> bool {
-    state.settings.server.base_address.starts_with("https://")
+    state.settings.base_address().starts_with("https://")
 }
 
 async fn authenticate(req: HttpRequest, state: web::Data<AppState>) -> AppResult<Auth> {

@@ -31,7 +31,7 @@ struct CodePage<'a> {
 }
 
 fn issuer(state: &AppState) -> String {
-    format!("{}oidc", state.settings.server.base_address)
+    format!("{}oidc", state.settings.base_address())
 }
 
 #[get("/oidc/.well-known/openid-configuration")]
@@ -106,7 +106,7 @@ pub async fn authorize(
         let came_from = format!("/oidc/authorize?{}", req.query_string());
         let login = format!(
             "{}login?{}",
-            state.settings.server.base_address,
+            state.settings.base_address(),
             serde_urlencoded::to_string([("came_from", came_from)]).unwrap_or_default()
         );
         return Ok(HttpResponse::Found()

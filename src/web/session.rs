@@ -99,7 +99,7 @@ pub async fn csrf(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
 
 #[get("/")]
 pub async fn home(state: web::Data<AppState>, auth: Auth) -> HttpResponse {
-    let base = &state.settings.server.base_address;
+    let base = &state.settings.base_address();
     html(
         actix_web::http::StatusCode::OK,
         &HomePage {
@@ -111,7 +111,7 @@ pub async fn home(state: web::Data<AppState>, auth: Auth) -> HttpResponse {
 
 #[get("/login")]
 pub async fn login_form(req: HttpRequest, state: web::Data<AppState>, auth: Auth) -> HttpResponse {
-    let base = state.settings.server.base_address.clone();
+    let base = state.settings.base_address();
     let query = Params::from_query(req.query_string());
     let came_from = safe_came_from(query.get("came_from"), &base);
     if auth.user.is_some() {
@@ -154,7 +154,7 @@ pub async fn login(
         // A form post must come from our own login page (no login CSRF).
         auth.check_csrf(&params)?;
     }
-    let base = state.settings.server.base_address.clone();
+    let base = state.settings.base_address();
     let came_from = safe_came_from(params.get("came_from"), &base);
     let username = params.get("username").unwrap_or_default().trim().to_owned();
     let password = params.get("password").unwrap_or_default().to_owned();
@@ -204,7 +204,7 @@ pub async fn login(
 #[get("/logout")]
 pub async fn logout(state: web::Data<AppState>) -> HttpResponse {
     let mut response = HttpResponse::Found()
-        .insert_header((header::LOCATION, state.settings.server.base_address.clone()))
+        .insert_header((header::LOCATION, state.settings.base_address()))
         .finish();
     let _ = response.add_cookie(&logout_cookie());
     response

@@ -3,6 +3,7 @@
 //! Any number of workers, in any number of processes, can share one database.
 
 pub mod housekeeping;
+pub mod periodic;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -68,7 +69,10 @@ impl Worker {
 
     /// A worker with every job kind Pipal has.
     pub fn with_all_handlers(state: AppState) -> Worker {
-        Worker::new(state, housekeeping::handlers())
+        let mut handlers = housekeeping::handlers();
+        handlers.extend(crate::services::tagging::handlers());
+        handlers.extend(periodic::handlers());
+        Worker::new(state, handlers)
     }
 
     pub fn id(&self) -> &str {
@@ -108,6 +112,23 @@ impl Worker {
             return Ok(None);
         };
         Ok(Some(self.execute(&job)?))
+    }
+
+    /// Runs the given jobs now, in order, if they can be claimed (a job waiting behind an older
+    /// one of its queue, or already taken, is left to the worker). Blocking.
+    pub fn run_now(&self, ids: &[i32]) -> anyhow::Result<Vec<Outcome>> {
+        let mut outcomes = Vec::new();
+        for id in ids {
+            let claimed = {
+                let mut conn = self.state.db.conn()?;
+                Job::claim_by_id(&mut conn, *id, &self.id, now(), self.lease())?
+            };
+            match claimed {
+                Some(job) => outcomes.push(self.execute(&job)?),
+                None => break,
+            }
+        }
+        Ok(outcomes)
     }
 
     fn execute(&self, job: &Job) -> anyhow::Result<Outcome> {
@@ -253,6 +274,7 @@ fn enqueue_periodic(
             dedup_key: Some(&key),
             run_after,
             max_attempts: handler.max_attempts(),
+            queue_key: None,
         },
         now(),
     )?;

@@ -20,6 +20,7 @@ fn job<'a>(kind: &'a str, key: Option<&'a str>) -> NewJob<'a> {
         dedup_key: key,
         run_after: now(),
         max_attempts: 3,
+        queue_key: None,
     }
 }
 
@@ -283,4 +284,40 @@ fn housekeeping_prunes_old_finished_jobs() {
         Job::by_id(&mut conn, recent.id).unwrap().state,
         JobState::Queued
     );
+}
+
+#[test]
+fn jobs_of_one_queue_run_in_order() {
+    let db = TestDb::new();
+    let mut conn = db.conn();
+    let queued = |kind: &'static str| NewJob {
+        queue_key: Some("update:7"),
+        ..job(kind, None)
+    };
+    let (first, _) = Job::enqueue(&mut conn, &queued("tag"), now()).unwrap();
+    let (second, _) = Job::enqueue(&mut conn, &queued("untag"), now()).unwrap();
+    let (other, _) = Job::enqueue(&mut conn, &job("tag", None), now()).unwrap();
+    let kinds = ["tag", "untag"];
+
+    let a = Job::claim_next(&mut conn, "w1", &kinds, now(), Duration::seconds(60))
+        .unwrap()
+        .unwrap();
+    assert_eq!(a.id, first.id);
+    let b = Job::claim_next(&mut conn, "w2", &kinds, now(), Duration::seconds(60))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        b.id, other.id,
+        "the second job of the queue waits for the first"
+    );
+    assert!(
+        Job::claim_next(&mut conn, "w3", &kinds, now(), Duration::seconds(60))
+            .unwrap()
+            .is_none()
+    );
+    Job::complete(&mut conn, a.id, "w1", now()).unwrap();
+    let c = Job::claim_next(&mut conn, "w3", &kinds, now(), Duration::seconds(60))
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.id, second.id);
 }

@@ -33,7 +33,7 @@ fn asbool(value: Option<&str>) -> bool {
 pub async fn render_markdown(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse {
     let params = query(&req);
     let text = params.get("text").unwrap_or_default();
-    let html = crate::markdown::render(text, &state.settings.server.base_address);
+    let html = crate::markdown::render(text, &state.settings.base_address());
     respond::ok(&req, &json!({ "html": html }))
 }
 

@@ -11,6 +11,7 @@ pub mod packages;
 pub mod releases;
 pub mod updates;
 pub mod users;
+pub mod write;
 
 use serde::Serialize;
 

@@ -101,3 +101,72 @@ pub async fn get(
         .await?;
     Ok(respond::raw(&req, StatusCode::OK, body))
 }
+
+#[actix_web::post("/overrides/")]
+pub async fn save(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: crate::web::auth::Auth,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    use crate::services::overrides::{self, OverrideForm};
+    let params = super::write::body_params(&req, &body)?;
+    let user = super::write::authorised(&auth, &params)?;
+    super::write::require_any_group(&user, &state.settings.accounts.mandatory_packager_groups)?;
+    let mut v = Validator::new(&params);
+    let nvr = v.required_string("nvr");
+    let notes = v.string("notes").unwrap_or_default();
+    if notes.chars().count() < 2 {
+        v.error("notes", "Shorter than minimum length 2");
+    }
+    let expiration_date = v.datetime("expiration_date");
+    if !params.contains("expiration_date") {
+        v.error("expiration_date", "Required");
+    }
+    let expired = v.body_bool("expired").unwrap_or(false);
+    let edited = v.string("edited").filter(|e| !e.is_empty());
+    v.finish()?;
+    let form = OverrideForm {
+        nvrs: crate::web::params::split_values(nvr.as_deref()),
+        notes,
+        expiration_date: expiration_date.unwrap_or_default(),
+        expired,
+        edited,
+    };
+    let buildsys = state.buildsys.clone();
+    let saved = super::write::apply(&state, move |conn, ctx| {
+        let saved = overrides::save(conn, ctx, buildsys.as_ref(), &user, &form)?;
+        Ok((saved.overrides, saved.caveats))
+    })
+    .await?;
+    let app = state.clone();
+    let body = state
+        .db
+        .run(move |conn| {
+            let (rows, caveats) = saved;
+            let single = rows.len() == 1;
+            let graph = OverrideGraph::load(conn, rows)?;
+            let mut ctx = context(&app);
+            ctx.with_request = !single;
+            let items: Vec<OverrideJson<'_>> = graph
+                .overrides
+                .iter()
+                .filter_map(|o| graph.json(o, &ctx))
+                .collect();
+            let mut value = if single {
+                serde_json::to_value(&items[0])
+            } else {
+                serde_json::to_value(serde_json::json!({ "overrides": items }))
+            }
+            .map_err(|e| AppError::Internal(format!("cannot serialise: {e}")))?;
+            if let Some(map) = value.as_object_mut() {
+                map.insert(
+                    "caveats".into(),
+                    serde_json::to_value(&caveats).unwrap_or_default(),
+                );
+            }
+            to_json(&value)
+        })
+        .await?;
+    Ok(respond::raw(&req, StatusCode::OK, body))
+}

@@ -1,10 +1,11 @@
 //! `GET /updates/` and `GET /updates/{alias}`.
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use diesel::prelude::*;
 use serde::Serialize;
 
+use super::write::{apply, authorised, body_params, require_any_group};
 use super::{PageKeys, context, query, to_json};
 use crate::db::DbConnection;
 use crate::db::schema::{packages, users};
@@ -19,6 +20,8 @@ use crate::models::release::Release;
 use crate::models::search::UpdateFilter;
 use crate::models::update::Update;
 use crate::services::permissions;
+use crate::services::updates::save::{self as save_service, UpdateForm};
+use crate::services::updates::{Caveat, compare_evr, requests, split_nvr};
 use crate::state::AppState;
 use crate::web::auth::Auth;
 use crate::web::params::Validator;
@@ -35,11 +38,7 @@ struct UpdateList<'a> {
     package: Option<String>,
 }
 
-/// Python's repr of a list of strings, as Bodhi's messages show it.
-pub fn python_list(items: &[String]) -> String {
-    let quoted: Vec<String> = items.iter().map(|s| format!("'{s}'")).collect();
-    format!("[{}]", quoted.join(", "))
-}
+use crate::services::updates::save::python_list;
 
 /// Resolves release names the way Bodhi's `validate_releases` does: a name, the upper-cased
 /// name or a version; `__current__`, `__pending__` (pending and frozen) and `__archived__`
@@ -282,7 +281,7 @@ pub async fn get(
         Found::Package(name) => {
             let location = format!(
                 "{}updates/?{}",
-                state.settings.server.base_address,
+                state.settings.base_address(),
                 serde_urlencoded::to_string([("packages", name)]).unwrap_or_default()
             );
             HttpResponse::Found()
@@ -290,4 +289,364 @@ pub async fn get(
                 .finish()
         }
     })
+}
+
+/// Reads the body of `POST /updates/` (spec §3.4).
+fn read_update_form(params: &crate::web::params::Params) -> AppResult<UpdateForm> {
+    let mut v = Validator::new(params);
+    let builds = params.contains("builds").then(|| v.list("builds"));
+    let from_tag = v.string("from_tag");
+    match (&builds, &from_tag) {
+        (None, None) => v.error(
+            "builds,from_tag",
+            "You must specify either builds or from_tag.",
+        ),
+        (Some(b), _) if b.is_empty() && from_tag.is_none() => {
+            v.error("builds", "You may not specify an empty list of builds.")
+        }
+        (_, Some(tag)) if tag.is_empty() => {
+            v.error("from_tag", "You may not specify an empty from_tag.")
+        }
+        _ => {}
+    }
+    let mut bugs = Vec::new();
+    for raw in v.list("bugs") {
+        match raw.parse::<i32>() {
+            Ok(number) => bugs.push(number),
+            Err(_) => v.error("bugs", format!("\"{raw}\" is not a number")),
+        }
+    }
+    let update_type = v.choice::<UpdateType>("type");
+    if !params.contains("type") {
+        v.error("type", "Required");
+    }
+    let notes = v.string("notes").unwrap_or_default();
+    let form = UpdateForm {
+        builds: builds.unwrap_or_default(),
+        from_tag: from_tag.filter(|t| !t.is_empty()),
+        bugs,
+        display_name: v.string("display_name").unwrap_or_default(),
+        close_bugs: v.body_bool("close_bugs").unwrap_or(true),
+        update_type: update_type.unwrap_or(UpdateType::Unspecified),
+        severity: v
+            .choice::<UpdateSeverity>("severity")
+            .unwrap_or(UpdateSeverity::Unspecified),
+        notes,
+        autokarma: v.body_bool("autokarma").unwrap_or(true),
+        stable_karma: v.int("stable_karma", Some(1), None).unwrap_or(3) as i32,
+        unstable_karma: v.int("unstable_karma", None, Some(-1)).unwrap_or(-3) as i32,
+        suggest: v
+            .choice::<UpdateSuggestion>("suggest")
+            .unwrap_or(UpdateSuggestion::Unspecified),
+        edited: v.string("edited").filter(|e| !e.is_empty()),
+        require_bugs: v.body_bool("require_bugs").unwrap_or(true),
+        require_testcases: v.body_bool("require_testcases").unwrap_or(true),
+        autotime: v.body_bool("autotime").unwrap_or(true),
+        stable_days: v.int("stable_days", Some(0), None).unwrap_or(0) as i32,
+    };
+    v.finish()?;
+    Ok(form)
+}
+
+/// Serialises updates the way a write answers: one update is its JSON (rendered as Bodhi
+/// does without a request, so avatars are null) with `caveats` appended; several are
+/// `{"updates": [...], "caveats": [...]}`.
+fn saved_json(
+    conn: &mut DbConnection,
+    app: &AppState,
+    updates: Vec<Update>,
+    caveats: &[Caveat],
+) -> AppResult<String> {
+    let single = updates.len() == 1;
+    let graph = UpdateGraph::load(conn, updates)?;
+    let mut ctx = context(app);
+    ctx.with_request = !single;
+    let items: Vec<UpdateJson<'_>> = graph
+        .updates
+        .iter()
+        .filter_map(|u| graph.update_json(u, &ctx))
+        .collect();
+    let mut value = if single {
+        serde_json::to_value(&items[0])
+    } else {
+        serde_json::to_value(serde_json::json!({ "updates": items }))
+    }
+    .map_err(|e| AppError::Internal(format!("cannot serialise: {e}")))?;
+    if let Some(map) = value.as_object_mut() {
+        map.insert(
+            "caveats".into(),
+            serde_json::to_value(caveats).unwrap_or_default(),
+        );
+    }
+    to_json(&value)
+}
+
+#[post("/updates/")]
+pub async fn save(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let params = body_params(&req, &body)?;
+    let user = authorised(&auth, &params)?;
+    require_any_group(&user, &state.settings.accounts.mandatory_packager_groups)?;
+    let form = read_update_form(&params)?;
+    let buildsys = state.buildsys.clone();
+    let saved = apply(&state, move |conn, ctx| match form.edited.clone() {
+        Some(alias) => save_service::edit(conn, ctx, buildsys.as_ref(), &user, &alias, &form),
+        None => save_service::create(conn, ctx, buildsys.as_ref(), &user, &form),
+    })
+    .await?;
+    let app = state.clone();
+    let body = state
+        .db
+        .run(move |conn| {
+            let ids: Vec<i32> = saved.updates.iter().map(|u| u.id).collect();
+            let fresh: Vec<Update> = crate::db::schema::updates::table
+                .filter(crate::db::schema::updates::id.eq_any(ids))
+                .select(Update::as_select())
+                .load(conn)?;
+            saved_json(conn, &app, fresh, &saved.caveats)
+        })
+        .await?;
+    Ok(respond::raw(&req, StatusCode::OK, body))
+}
+
+/// Bodhi's `validate_request`: a build may not go to testing or stable when the same package
+/// already has a newer build there in this release.
+fn check_newer_builds(
+    conn: &mut DbConnection,
+    update: &Update,
+    action: UpdateRequest,
+) -> AppResult<()> {
+    use crate::db::schema::{builds, updates};
+    let target = match action {
+        UpdateRequest::Stable => UpdateStatus::Stable,
+        UpdateRequest::Testing => UpdateStatus::Testing,
+        _ => return Ok(()),
+    };
+    for build in crate::models::build::Build::for_updates(conn, &[update.id])? {
+        let others: Vec<crate::models::build::Build> = builds::table
+            .inner_join(updates::table)
+            .filter(builds::package_id.eq(build.package_id))
+            .filter(builds::nvr.ne(&build.nvr))
+            .filter(builds::type_.eq(ContentType::Rpm))
+            .filter(updates::status.eq(target))
+            .filter(updates::release_id.eq(update.release_id))
+            .select(crate::models::build::Build::as_select())
+            .load(conn)?;
+        let Some((name, version, release)) = split_nvr(&build.nvr) else {
+            continue;
+        };
+        for other in others {
+            let Some((_, other_version, other_release)) = split_nvr(&other.nvr) else {
+                continue;
+            };
+            if compare_evr(
+                (other.epoch, other_version, other_release),
+                (build.epoch, version, release),
+            )
+            .is_gt()
+            {
+                let evr = |epoch: Option<i32>, v: &str, r: &str| {
+                    format!("('{}', '{v}', '{r}')", epoch.unwrap_or(0))
+                };
+                return Err(AppError::invalid(
+                    "querystring",
+                    "update",
+                    format!(
+                        "Cannot submit {name} {} to {} since it is older than {}",
+                        evr(build.epoch, version, release),
+                        target.description(),
+                        evr(other.epoch, other_version, other_release)
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct UpdateOnly<'a> {
+    update: UpdateJson<'a>,
+}
+
+fn update_only_json(conn: &mut DbConnection, app: &AppState, alias: &str) -> AppResult<String> {
+    let update = Update::by_alias(conn, alias)?
+        .ok_or_else(|| AppError::not_found("url", "id", "Invalid update id"))?;
+    let graph = UpdateGraph::load(conn, vec![update])?;
+    let ctx = context(app);
+    let json = graph
+        .update_json(&graph.updates[0], &ctx)
+        .ok_or_else(|| AppError::Internal("cannot serialise the update".into()))?;
+    to_json(&UpdateOnly { update: json })
+}
+
+#[post("/updates/{id}/request")]
+pub async fn request(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let alias = path.into_inner();
+    let params = body_params(&req, &body)?;
+    let user = authorised(&auth, &params)?;
+    require_any_group(&user, &state.settings.accounts.mandatory_packager_groups)?;
+    let mut v = Validator::new(&params);
+    let action = v.choice::<UpdateRequest>("request");
+    if !params.contains("request") {
+        v.error("request", "Required");
+    }
+    v.finish()?;
+    let action = action.ok_or_else(|| AppError::invalid("body", "request", "Required"))?;
+    let accounts = state.settings.accounts.clone();
+    let target = alias.clone();
+    let refusal = apply(&state, move |conn, ctx| {
+        let mut update = Update::by_alias(conn, &target)?
+            .ok_or_else(|| AppError::not_found("url", "id", "Invalid update id"))?;
+        let release = crate::models::release::Release::by_id(conn, update.release_id)?;
+        permissions::check_update_acls(conn, &user, &update, &release, &accounts)?;
+        check_newer_builds(conn, &update, action)?;
+        if update.locked {
+            return Err(AppError::invalid(
+                "body",
+                "request",
+                "Can't change request on a locked update",
+            ));
+        }
+        if update.status == UpdateStatus::Stable && action == UpdateRequest::Testing {
+            return Err(AppError::invalid(
+                "body",
+                "request",
+                "Pushing back to testing a stable update is not allowed",
+            ));
+        }
+        // As in Bodhi, a refused request still keeps what it changed (a testing update that
+        // does not meet the requirements loses its stable request).
+        match requests::set_request(conn, ctx, &mut update, action, user.name()) {
+            Ok(()) => Ok(None),
+            Err(AppError::Invalid(errors)) => Ok(Some(errors)),
+            Err(other) => Err(other),
+        }
+    })
+    .await?;
+    if let Some(errors) = refusal {
+        return Err(AppError::Invalid(errors));
+    }
+    let app = state.clone();
+    let body = state
+        .db
+        .run(move |conn| update_only_json(conn, &app, &alias))
+        .await?;
+    Ok(respond::raw(&req, StatusCode::OK, body))
+}
+
+#[post("/updates/{id}/waive-test-results")]
+pub async fn waive_test_results(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let alias = path.into_inner();
+    let params = body_params(&req, &body)?;
+    let user = authorised(&auth, &params)?;
+    let accounts = state.settings.accounts.clone();
+    let mut groups = accounts.mandatory_packager_groups.clone();
+    groups.extend(accounts.qa_groups.iter().cloned());
+    require_any_group(&user, &groups)?;
+    let gating = state.settings.rules.test_gating_required;
+    state
+        .db
+        .run(move |conn| -> AppResult<()> {
+            let update = Update::by_alias(conn, &alias)?
+                .ok_or_else(|| AppError::not_found("url", "id", "Invalid update id"))?;
+            let release = crate::models::release::Release::by_id(conn, update.release_id)?;
+            permissions::check_qa_acls(conn, &user, &update, &release, &accounts)?;
+            if update.locked {
+                return Err(AppError::invalid(
+                    "body",
+                    "request",
+                    "Can't waive test results on a locked update",
+                ));
+            }
+            if !gating {
+                return Err(AppError::invalid(
+                    "body",
+                    "request",
+                    "Test gating is not enabled",
+                ));
+            }
+            Ok(())
+        })
+        .await?;
+    Err(AppError::Unavailable(
+        "No waiverdb_api_url specified: waivers need a WaiverDB".into(),
+    ))
+}
+
+#[get("/updates/{id}/get-test-results")]
+pub async fn get_test_results(
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+) -> AppResult<HttpResponse> {
+    let alias = path.into_inner();
+    state
+        .db
+        .run(move |conn| {
+            Update::by_alias(conn, &alias)?
+                .ok_or_else(|| AppError::not_found("url", "id", "Invalid update id"))?;
+            Ok(())
+        })
+        .await?;
+    // Bodhi answers 501 when no Greenwave is configured; clients show no CI status then.
+    Ok(crate::web::error::envelope(
+        StatusCode::NOT_IMPLEMENTED,
+        &[crate::error::FieldError::new(
+            "body",
+            "request",
+            "No greenwave_api_url specified",
+        )],
+    ))
+}
+
+#[post("/updates/{id}/trigger-tests")]
+pub async fn trigger_tests(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let alias = path.into_inner();
+    let params = body_params(&req, &body)?;
+    let user = authorised(&auth, &params)?;
+    let accounts = state.settings.accounts.clone();
+    let mut groups = accounts.mandatory_packager_groups.clone();
+    groups.extend(accounts.qa_groups.iter().cloned());
+    require_any_group(&user, &groups)?;
+    let app = state.clone();
+    let body = state
+        .db
+        .run(move |conn| {
+            let update = Update::by_alias(conn, &alias)?
+                .ok_or_else(|| AppError::not_found("url", "id", "Invalid update id"))?;
+            let release = crate::models::release::Release::by_id(conn, update.release_id)?;
+            permissions::check_qa_acls(conn, &user, &update, &release, &accounts)?;
+            if update.status != UpdateStatus::Testing {
+                return Err(AppError::invalid(
+                    "body",
+                    "request",
+                    "Update is not in testing status",
+                ));
+            }
+            update_only_json(conn, &app, &alias)
+        })
+        .await?;
+    Ok(respond::raw(&req, StatusCode::OK, body))
 }

@@ -116,7 +116,7 @@ pub async fn get(
             let user = User::by_name(conn, &name)?
                 .ok_or_else(|| AppError::not_found("body", "name", "No such user"))?;
             let groups = User::groups(conn, user.id)?;
-            let base = &app.settings.server.base_address;
+            let base = &app.settings.base_address();
             let q =
                 |key: &str| serde_urlencoded::to_string([(key, &user.name)]).unwrap_or_default();
             let urls = UserUrls {

@@ -1,0 +1,86 @@
+//! The periodic jobs of the update workflow (Bodhi's Celery beat): `approve_testing` every
+//! three minutes and `expire_overrides` every hour.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::db::write_transaction;
+use crate::models::job::Job;
+use crate::models::now;
+use crate::services::updates::{Ctx, approve, system_user};
+use crate::state::AppState;
+
+use super::JobHandler;
+
+pub fn handlers() -> Vec<Arc<dyn JobHandler>> {
+    vec![Arc::new(ApproveTesting), Arc::new(ExpireOverrides)]
+}
+
+/// Runs the build system jobs a change enqueued, now that it is committed.
+fn run_jobs(state: &AppState, jobs: Vec<i32>) {
+    if jobs.is_empty() {
+        return;
+    }
+    if let Err(error) = super::Worker::with_all_handlers(state.clone()).run_now(&jobs) {
+        tracing::warn!(error = %format!("{error:#}"), "build system jobs will be retried");
+    }
+}
+
+pub struct ApproveTesting;
+
+impl JobHandler for ApproveTesting {
+    fn kind(&self) -> &'static str {
+        "approve_testing"
+    }
+
+    fn every(&self) -> Option<Duration> {
+        Some(Duration::from_secs(180))
+    }
+
+    fn run(&self, state: &AppState, _job: &Job) -> anyhow::Result<()> {
+        let mut conn = state.db.conn()?;
+        let ids = approve::candidates(&mut conn)?;
+        let mut changed = 0;
+        for id in ids {
+            // One transaction per update: one bad update does not hold back the others.
+            let mut ctx = Ctx::new(&state.settings, now());
+            let result = write_transaction(&mut conn, |conn| {
+                approve::process_update(conn, &mut ctx, state.buildsys.as_ref(), id)
+            });
+            match result {
+                Ok(true) => changed += 1,
+                Ok(false) => {}
+                Err(error) => {
+                    tracing::warn!(update = id, %error, "approve_testing skipped an update")
+                }
+            }
+            run_jobs(state, ctx.jobs);
+        }
+        tracing::info!(changed, "approve_testing done");
+        Ok(())
+    }
+}
+
+pub struct ExpireOverrides;
+
+impl JobHandler for ExpireOverrides {
+    fn kind(&self) -> &'static str {
+        "expire_overrides"
+    }
+
+    fn every(&self) -> Option<Duration> {
+        Some(Duration::from_secs(3600))
+    }
+
+    fn run(&self, state: &AppState, _job: &Job) -> anyhow::Result<()> {
+        let mut conn = state.db.conn()?;
+        let mut ctx = Ctx::new(&state.settings, now());
+        let expired = write_transaction(&mut conn, |conn| {
+            let agent = system_user(conn, &state.settings, ctx.now)?.name;
+            crate::services::overrides::expire_due(conn, &mut ctx, &agent)
+        })?;
+        run_jobs(state, ctx.jobs);
+        tracing::info!(expired, "expire_overrides done");
+        Ok(())
+    }
+}
