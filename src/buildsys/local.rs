@@ -183,6 +183,16 @@ impl BuildSystem for LocalBuildSystem {
         Ok(Tag::by_name(&mut conn, name)?.map(tag_info))
     }
 
+    fn full_inheritance(&self, tag: &str) -> BuildsysResult<Vec<String>> {
+        let mut conn = self.conn()?;
+        let tag = existing_tag(&mut conn, tag)?;
+        Ok(Self::inheritance_chain(&mut conn, &tag)?
+            .into_iter()
+            .skip(1)
+            .map(|t| t.name)
+            .collect())
+    }
+
     fn list_tags(&self, nvr: &str) -> BuildsysResult<Vec<TagInfo>> {
         let mut conn = self.conn()?;
         let build = existing_build(&mut conn, nvr)?;

@@ -107,6 +107,8 @@ pub type BuildsysResult<T> = Result<T, BuildsysError>;
 pub trait BuildSystem: Send + Sync {
     fn get_build(&self, nvr: &str) -> BuildsysResult<Option<BuildInfo>>;
     fn get_tag(&self, name: &str) -> BuildsysResult<Option<TagInfo>>;
+    /// The names of a tag's ancestors, nearest first (Koji's `getFullInheritance`).
+    fn full_inheritance(&self, tag: &str) -> BuildsysResult<Vec<String>>;
     /// The tags a build is in.
     fn list_tags(&self, nvr: &str) -> BuildsysResult<Vec<TagInfo>>;
     fn list_tagged(

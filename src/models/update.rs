@@ -153,6 +153,37 @@ impl Update {
             .optional()
     }
 
+    /// The update, locked until the transaction ends, so that concurrent writers (karma
+    /// comments, requests, edits, periodic jobs) change it one after another and each sees the
+    /// others' work. PostgreSQL takes a row lock (`FOR UPDATE`); SQLite write transactions are
+    /// serialised already (`BEGIN IMMEDIATE`).
+    pub fn by_alias_for_update(
+        conn: &mut DbConnection,
+        alias: &str,
+    ) -> QueryResult<Option<Update>> {
+        match conn {
+            DbConnection::Postgres(pg) => updates::table
+                .filter(updates::alias.eq(alias))
+                .select(Update::as_select())
+                .for_update()
+                .first(pg)
+                .optional(),
+            DbConnection::Sqlite(_) => Self::by_alias(conn, alias),
+        }
+    }
+
+    /// [`Update::by_alias_for_update`] by row id.
+    pub fn by_id_for_update(conn: &mut DbConnection, id: i32) -> QueryResult<Update> {
+        match conn {
+            DbConnection::Postgres(pg) => updates::table
+                .find(id)
+                .select(Update::as_select())
+                .for_update()
+                .first(pg),
+            DbConnection::Sqlite(_) => Self::by_id(conn, id),
+        }
+    }
+
     pub fn by_id(conn: &mut DbConnection, id: i32) -> QueryResult<Update> {
         updates::table
             .find(id)

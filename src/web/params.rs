@@ -82,8 +82,14 @@ impl Params {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Whether the parameter was given (an empty JSON array counts; `null` does not).
     pub fn contains(&self, name: &str) -> bool {
         self.pairs.iter().any(|(k, _)| k == name)
+            || self
+                .json
+                .as_ref()
+                .and_then(|m| m.get(name))
+                .is_some_and(|v| !v.is_null())
     }
 
     /// The objects of a list parameter such as `bug_feedback`: a JSON array of objects, or form

@@ -3,6 +3,9 @@
 
 mod support;
 
+mod api_comments;
+mod api_requests;
+mod api_updates;
 mod auth;
 mod buildsys;
 mod cli;

@@ -55,7 +55,7 @@ pub fn process_update(
     buildsys: &dyn BuildSystem,
     update_id: i32,
 ) -> AppResult<bool> {
-    let mut update = Update::by_id(conn, update_id)?;
+    let mut update = Update::by_id_for_update(conn, update_id)?;
     if update.status != UpdateStatus::Testing || update.request.is_some() || update.locked {
         return Ok(false);
     }

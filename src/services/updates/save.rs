@@ -118,6 +118,11 @@ pub fn check_builds(
     if let Some(tag) = from_tag {
         valid_tags.push(tag.to_owned());
     }
+    // Bodhi counts the side tag's whole inheritance among every build's tags.
+    let inherited = match from_tag {
+        Some(tag) => buildsys.full_inheritance(tag)?,
+        None => Vec::new(),
+    };
     let edited_release = match editing {
         Some(update) => Some(release_of(conn, update)?),
         None => None,
@@ -140,6 +145,7 @@ pub fn check_builds(
                 "Cannot find any tags associated with build: {nvr}"
             )));
         }
+        let tags: Vec<String> = tags.into_iter().chain(inherited.iter().cloned()).collect();
         let Some(release) = release_from_tags(conn, &tags)? else {
             return Err(builds_error(format!(
                 "Cannot find release associated with build: {nvr}, tags: {}",
@@ -526,7 +532,7 @@ pub fn edit(
     let mut form = form.clone();
     let sidetag_owner = resolve_side_tag(conn, buildsys, &mut form)?;
     let form = &form;
-    let mut update = Update::by_alias(conn, alias)?
+    let mut update = Update::by_alias_for_update(conn, alias)?
         .ok_or_else(|| builds_error(format!("Cannot find update to edit: {alias}")))?;
     let release = release_of(conn, &update)?;
     if update.status == UpdateStatus::Stable

@@ -191,7 +191,7 @@ pub async fn create(
     v.finish()?;
     let alias = alias.unwrap_or_default();
     let comment_id = super::write::apply(&state, move |conn, ctx| {
-        let mut update = Update::by_alias(conn, &alias)?.ok_or_else(|| {
+        let mut update = Update::by_alias_for_update(conn, &alias)?.ok_or_else(|| {
             AppError::not_found(
                 "url",
                 "update",

@@ -321,6 +321,10 @@ fn read_update_form(params: &crate::web::params::Params) -> AppResult<UpdateForm
         v.error("type", "Required");
     }
     let notes = v.string("notes").unwrap_or_default();
+    if notes.is_empty() {
+        // Colander reports it with the type error; the service checks lengths.
+        v.error("notes", "A description is required for the update.");
+    }
     let form = UpdateForm {
         builds: builds.unwrap_or_default(),
         from_tag: from_tag.filter(|t| !t.is_empty()),
@@ -506,7 +510,7 @@ pub async fn request(
     let accounts = state.settings.accounts.clone();
     let target = alias.clone();
     let refusal = apply(&state, move |conn, ctx| {
-        let mut update = Update::by_alias(conn, &target)?
+        let mut update = Update::by_alias_for_update(conn, &target)?
             .ok_or_else(|| AppError::not_found("url", "id", "Invalid update id"))?;
         let release = crate::models::release::Release::by_id(conn, update.release_id)?;
         permissions::check_update_acls(conn, &user, &update, &release, &accounts)?;
