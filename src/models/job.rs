@@ -95,6 +95,24 @@ impl Job {
             .optional()
     }
 
+    /// Moves the queued job with this deduplication key up to `now`; returns whether there
+    /// was one.
+    pub fn make_due(
+        conn: &mut DbConnection,
+        dedup_key: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        let changed = diesel::update(
+            jobs::table
+                .filter(jobs::dedup_key.eq(dedup_key))
+                .filter(jobs::state.eq(JobState::Queued))
+                .filter(jobs::run_after.gt(now)),
+        )
+        .set((jobs::run_after.eq(now), jobs::updated_at.eq(now)))
+        .execute(conn)?;
+        Ok(changed > 0)
+    }
+
     /// Claims the next due job of one of `kinds` for `worker`: a queued job whose time has
     /// come, or a running job whose lease has expired. Returns `None` when there is none.
     pub fn claim_next(

@@ -101,6 +101,18 @@ impl Worker {
         Ok(())
     }
 
+    /// Makes a periodic job due now: its queued run moves up, or a run is queued. The next
+    /// [`Worker::run_one`] of any worker runs it.
+    pub fn make_periodic_due(&self, kind: &str) -> anyhow::Result<()> {
+        let handler = self
+            .handler(kind)
+            .filter(|h| h.every().is_some())
+            .with_context(|| format!("no periodic job named {kind}"))?;
+        let mut conn = self.state.db.conn()?;
+        Job::make_due(&mut conn, &periodic_key(kind), now())?;
+        enqueue_periodic(&mut conn, handler.as_ref(), now())
+    }
+
     /// Claims one due job, if any, and runs it to the end. Blocking.
     pub fn run_one(&self) -> anyhow::Result<Option<Outcome>> {
         let kinds = self.kinds();
@@ -265,7 +277,7 @@ fn enqueue_periodic(
     handler: &dyn JobHandler,
     run_after: chrono::NaiveDateTime,
 ) -> anyhow::Result<()> {
-    let key = format!("periodic:{}", handler.kind());
+    let key = periodic_key(handler.kind());
     Job::enqueue(
         conn,
         &NewJob {
@@ -279,6 +291,10 @@ fn enqueue_periodic(
         now(),
     )?;
     Ok(())
+}
+
+fn periodic_key(kind: &str) -> String {
+    format!("periodic:{kind}")
 }
 
 /// Backoff after a failed attempt: 10 s, 20 s, 40 s, ... up to an hour.

@@ -4,6 +4,8 @@
 mod support;
 
 mod api_comments;
+mod api_overrides;
+mod api_read;
 mod api_requests;
 mod api_updates;
 mod auth;
@@ -12,6 +14,7 @@ mod cli;
 mod config;
 mod demo;
 mod jobs;
+mod lifecycle;
 mod migrations;
 mod models;
 mod web;
