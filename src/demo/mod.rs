@@ -24,6 +24,7 @@ use crate::models::bug::Bug;
 use crate::models::build::{Build, NewBuild};
 use crate::models::comment::{Comment, NewComment};
 use crate::models::now;
+use crate::models::overrides::{BuildrootOverride, NewBuildrootOverride};
 use crate::models::package::{Grantee, Package, PackageAcl};
 use crate::models::release::{NewRelease, Release};
 use crate::models::update::{NewUpdate, Update, new_alias};
@@ -72,6 +73,7 @@ pub fn run(db: &Db, settings: &Settings, out: &mut dyn Write) -> anyhow::Result<
     changes += tag_candidates(&buildsys, out)?;
     changes += grant_packages(&mut conn, out)?;
     changes += create_updates(&mut conn, &buildsys, out)?;
+    changes += create_override(&mut conn, &buildsys, out)?;
 
     if changes == 0 {
         writeln!(out, "The demo data is already in place; nothing changed.")?;
@@ -486,6 +488,41 @@ fn create_updates(
         created += 1;
     }
     Ok(created)
+}
+
+/// The demo's buildroot override: libfrob's security fix in testing, in F43's buildroot so
+/// that packages using libfrob-devel build against it.
+const OVERRIDE_NVR: &str = "libfrob-1.4.1-1.fc43";
+
+fn create_override(
+    conn: &mut DbConnection,
+    buildsys: &LocalBuildSystem,
+    out: &mut dyn Write,
+) -> anyhow::Result<usize> {
+    let build = Build::by_nvr(conn, OVERRIDE_NVR)?
+        .with_context(|| format!("build {OVERRIDE_NVR} is missing"))?;
+    if BuildrootOverride::for_build(conn, build.id)?.is_some() {
+        return Ok(0);
+    }
+    let owner = accounts::existing_user(conn, PACKAGER)?;
+    let submitted = days_ago(now(), 1);
+    BuildrootOverride::create(
+        conn,
+        &NewBuildrootOverride {
+            build_id: build.id,
+            submitter_id: owner.id,
+            notes: "Building libfrob's users against the CVE-2026-0001 fix.",
+            submission_date: submitted,
+            expiration_date: submitted + Duration::days(7),
+            expired_date: None,
+        },
+    )?;
+    match buildsys.tag_build("f43-override", OVERRIDE_NVR, PACKAGER) {
+        Ok(()) | Err(BuildsysError::AlreadyTagged { .. }) => {}
+        Err(e) => return Err(e.into()),
+    }
+    writeln!(out, "created a buildroot override for {OVERRIDE_NVR}")?;
+    Ok(1)
 }
 
 /// Puts the update's build in exactly the tags its status implies (of its release).

@@ -103,12 +103,21 @@ fn the_demo_is_complete_and_idempotent() {
             .iter()
             .any(|t| t.build.nvr == "libfrob-1.4.1-1.fc43")
     );
+    // A buildroot override, tagged into the override tag.
+    let overridden = bs
+        .list_tagged("f43-override", &ListTaggedOptions::default())
+        .unwrap();
+    assert_eq!(nvrs_of(&overridden), ["libfrob-1.4.1-1.fc43"]);
     drop(conn);
 
     let before = snapshot(&db);
     let second = ok(db.pipal(&["demo"]));
     assert!(second.contains("nothing changed"), "{second}");
     assert_eq!(snapshot(&db), before, "the second run changes nothing");
+}
+
+fn nvrs_of(tagged: &[pipal::buildsys::TaggedBuild]) -> Vec<&str> {
+    tagged.iter().map(|t| t.build.nvr.as_str()).collect()
 }
 
 /// Row counts of the tables the demo fills.
@@ -124,6 +133,7 @@ fn snapshot(db: &TestDb) -> Vec<i64> {
         "builds",
         "comments",
         "bugs",
+        "buildroot_overrides",
         "buildsys_tags",
         "buildsys_builds",
         "buildsys_rpms",
