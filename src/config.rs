@@ -298,6 +298,8 @@ pub struct RulesSettings {
     pub update_notes_maxlength: usize,
     /// Updates must pass their required tests (Greenwave) before stable.
     pub test_gating_required: bool,
+    /// Pending updates younger than this are left alone by check_signed_builds.
+    pub check_signed_builds_delay_days: i64,
 }
 
 impl Default for RulesSettings {
@@ -310,6 +312,7 @@ impl Default for RulesSettings {
             buildroot_limit: 31,
             update_notes_maxlength: 10000,
             test_gating_required: false,
+            check_signed_builds_delay_days: 2,
         }
     }
 }

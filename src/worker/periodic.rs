@@ -1,5 +1,5 @@
 //! The periodic jobs of the update workflow (Bodhi's Celery beat): `approve_testing` every
-//! three minutes and `expire_overrides` every hour.
+//! three minutes, `expire_overrides` and `check_signed_builds` every hour.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,13 +7,17 @@ use std::time::Duration;
 use crate::db::write_transaction;
 use crate::models::job::Job;
 use crate::models::now;
-use crate::services::updates::{Ctx, approve, system_user};
+use crate::services::updates::{Ctx, approve, signing, system_user};
 use crate::state::AppState;
 
 use super::JobHandler;
 
 pub fn handlers() -> Vec<Arc<dyn JobHandler>> {
-    vec![Arc::new(ApproveTesting), Arc::new(ExpireOverrides)]
+    vec![
+        Arc::new(ApproveTesting),
+        Arc::new(ExpireOverrides),
+        Arc::new(CheckSignedBuilds),
+    ]
 }
 
 /// Runs the build system jobs a change enqueued, now that it is committed.
@@ -81,6 +85,46 @@ impl JobHandler for ExpireOverrides {
         })?;
         run_jobs(state, ctx.jobs);
         tracing::info!(expired, "expire_overrides done");
+        Ok(())
+    }
+}
+
+/// Bodhi runs it daily; hourly costs little (only old pending updates are read) and unsticks
+/// updates sooner.
+pub struct CheckSignedBuilds;
+
+impl JobHandler for CheckSignedBuilds {
+    fn kind(&self) -> &'static str {
+        "check_signed_builds"
+    }
+
+    fn every(&self) -> Option<Duration> {
+        Some(Duration::from_secs(3600))
+    }
+
+    fn run(&self, state: &AppState, _job: &Job) -> anyhow::Result<()> {
+        let mut conn = state.db.conn()?;
+        let ids = signing::candidates(&mut conn, &Ctx::new(&state.settings, now()))?;
+        let mut repairs = signing::Repairs::default();
+        for id in ids {
+            let mut ctx = Ctx::new(&state.settings, now());
+            let result = write_transaction(&mut conn, |conn| {
+                let agent = system_user(conn, &state.settings, ctx.now)?.name;
+                signing::check_update(
+                    conn,
+                    &mut ctx,
+                    state.buildsys.as_ref(),
+                    id,
+                    &agent,
+                    &mut repairs,
+                )
+            });
+            if let Err(error) = result {
+                tracing::warn!(update = id, %error, "check_signed_builds skipped an update");
+            }
+            run_jobs(state, ctx.jobs);
+        }
+        tracing::info!(?repairs, "check_signed_builds done");
         Ok(())
     }
 }

@@ -260,3 +260,93 @@ async fn freezing_a_release_tells_updates_waiting_for_stable() {
         "There is an ongoing freeze; this will be pushed to stable after the freeze is over."
     );
 }
+
+fn run_check_signed_builds(w: &World) {
+    let worker = Worker::with_all_handlers(w.state.clone());
+    worker.make_periodic_due("check_signed_builds").unwrap();
+    while worker.run_one().unwrap().is_some() {}
+}
+
+#[actix_web::test]
+async fn check_signed_builds_repairs_stuck_pending_updates() {
+    let w = World::new();
+    for nvr in [
+        "nano-8.2-1.fc44",
+        "vim-9.2-1.fc44",
+        "tool-1.0-1.fc44",
+        "gone-1.0-1.fc44",
+        "young-1.0-1.fc44",
+    ] {
+        w.candidate(nvr);
+    }
+    for package in ["tool", "gone", "young"] {
+        w.grant(package, "alice");
+    }
+    let app = init_service(pipal::web::app(w.state.clone())).await;
+    let signed_by_lost_message = submit(&app, &w, "alice", &["nano-8.2-1.fc44"]).await;
+    let never_sent = submit(&app, &w, "alice", &["vim-9.2-1.fc44"]).await;
+    let waiting = submit(&app, &w, "alice", &["tool-1.0-1.fc44"]).await;
+    let empty = submit(&app, &w, "alice", &["gone-1.0-1.fc44"]).await;
+    let young = submit(&app, &w, "alice", &["young-1.0-1.fc44"]).await;
+    for alias in [&signed_by_lost_message, &never_sent, &waiting, &empty] {
+        w.alter_update(alias, |u| u.date_submitted = now() - Duration::days(3));
+    }
+    // The signer moved nano to the pending-testing tag; Pipal missed the message.
+    w.state
+        .buildsys
+        .untag_build("f44-signing-pending", "nano-8.2-1.fc44", "signer")
+        .unwrap();
+    w.tag("nano-8.2-1.fc44", "f44-updates-testing-pending");
+    // vim never reached the signing tag; neither did young, but it is too recent to touch.
+    for nvr in ["vim-9.2-1.fc44", "young-1.0-1.fc44"] {
+        w.state
+            .buildsys
+            .untag_build("f44-signing-pending", nvr, "tests")
+            .unwrap();
+    }
+    {
+        use diesel::prelude::*;
+        use pipal::db::schema::builds;
+        diesel::delete(builds::table.filter(builds::nvr.eq("gone-1.0-1.fc44")))
+            .execute(&mut w.db.conn())
+            .unwrap();
+    }
+    let signing_events_before = w
+        .local()
+        .tag_history("tool-1.0-1.fc44")
+        .unwrap()
+        .iter()
+        .filter(|(tag, _, _)| tag == "f44-signing-pending")
+        .count();
+
+    run_check_signed_builds(&w);
+
+    let nano = get_json(&app, "/builds/nano-8.2-1.fc44").await;
+    assert_eq!(nano["signed"], true, "signed from the tags");
+    assert!(
+        w.tags("vim-9.2-1.fc44")
+            .contains(&"f44-signing-pending".to_owned())
+    );
+    let history = w.local().tag_history("tool-1.0-1.fc44").unwrap();
+    let signing_events = history
+        .iter()
+        .filter(|(tag, _, _)| tag == "f44-signing-pending")
+        .count();
+    assert_eq!(
+        signing_events,
+        signing_events_before + 1,
+        "tool was untagged and tagged again: {history:?}"
+    );
+    assert!(
+        w.tags("tool-1.0-1.fc44")
+            .contains(&"f44-signing-pending".to_owned())
+    );
+    assert_eq!(show(&app, &empty).await["status"], "obsolete");
+    assert!(
+        !w.tags("young-1.0-1.fc44")
+            .contains(&"f44-signing-pending".to_owned()),
+        "updates younger than the delay are left alone"
+    );
+    assert_eq!(show(&app, &never_sent).await["status"], "pending");
+    assert_eq!(show(&app, &young).await["status"], "pending");
+}
