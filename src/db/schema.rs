@@ -129,6 +129,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    update_counts (release_id, status) {
+        release_id -> Integer,
+        status -> Text,
+        n -> BigInt,
+    }
+}
+
+diesel::table! {
     builds (id) {
         id -> Integer,
         nvr -> Text,
@@ -376,6 +384,7 @@ diesel::joinable!(user_groups -> groups (group_id));
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(package_acls -> packages (package_id));
 diesel::joinable!(updates -> releases (release_id));
+diesel::joinable!(update_counts -> releases (release_id));
 diesel::joinable!(updates -> users (user_id));
 diesel::joinable!(builds -> packages (package_id));
 diesel::joinable!(builds -> updates (update_id));
@@ -406,6 +415,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     packages,
     package_acls,
     updates,
+    update_counts,
     builds,
     bugs,
     update_bugs,

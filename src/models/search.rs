@@ -7,7 +7,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConnection;
 use crate::db::connection::MultiBackend;
-use crate::db::schema::{bugs, builds, packages, update_bugs, updates};
+use crate::db::schema::{bugs, builds, packages, update_bugs, update_counts, updates};
 use crate::db::types::{
     ContentType, TestGatingStatus, UpdateRequest, UpdateSeverity, UpdateStatus, UpdateSuggestion,
     UpdateType,
@@ -24,9 +24,31 @@ pub fn contains_pattern(text: &str) -> String {
     format!("%{text}%")
 }
 
+/// Which kept totals answer a count: release ids and statuses (`None`: all).
+type KeptTotals<'a> = (Option<Vec<i32>>, Option<&'a [UpdateStatus]>);
+
+/// The sum of the kept totals (trigger-maintained `update_counts`) for these releases and
+/// statuses (`None`: all).
+fn count_from_totals(
+    conn: &mut DbConnection,
+    releases: Option<Vec<i32>>,
+    statuses: Option<&[UpdateStatus]>,
+) -> QueryResult<i64> {
+    let mut q = update_counts::table.into_boxed();
+    if let Some(ids) = releases {
+        q = q.filter(update_counts::release_id.eq_any(ids));
+    }
+    if let Some(statuses) = statuses {
+        q = q.filter(update_counts::status.eq_any(statuses.iter().map(|s| s.as_str())));
+    }
+    // A few rows (releases × statuses): summed here, as SUM(bigint) is NUMERIC on PostgreSQL.
+    let counts: Vec<i64> = q.select(update_counts::n).load(conn)?;
+    Ok(counts.iter().sum())
+}
+
 /// The filters of `GET /updates/` (spec §3.3). `None` means no condition; several values of one
 /// filter are OR'ed, different filters AND'ed.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct UpdateFilter {
     pub aliases: Option<Vec<String>>,
     pub updateids: Option<Vec<String>>,
@@ -204,7 +226,31 @@ impl UpdateFilter {
 
     /// How many updates match.
     pub fn count(&self, conn: &mut DbConnection) -> QueryResult<i64> {
+        if let Some((releases, statuses)) = self.by_release_and_status_only() {
+            return count_from_totals(conn, releases, statuses);
+        }
         self.query().count().get_result(conn)
+    }
+
+    /// The release and status conditions, when they are the only ones: such counts are read
+    /// from the `update_counts` totals the database keeps.
+    fn by_release_and_status_only(&self) -> Option<KeptTotals<'_>> {
+        let others = UpdateFilter {
+            release_ids: None,
+            release_id: None,
+            statuses: None,
+            ..self.clone()
+        };
+        if others != UpdateFilter::default() {
+            return None;
+        }
+        let releases = match (&self.release_ids, self.release_id) {
+            (Some(ids), Some(id)) => Some(ids.iter().copied().filter(|i| *i == id).collect()),
+            (Some(ids), None) => Some(ids.clone()),
+            (None, Some(id)) => Some(vec![id]),
+            (None, None) => None,
+        };
+        Some((releases, self.statuses.as_deref()))
     }
 
     /// One page of matching updates, newest submission first.

@@ -386,3 +386,124 @@ async fn markdown_renders_mentions_bugs_and_strips_scripts() {
     assert!(!html.contains("javascript:"), "{html}");
     assert!(!html.contains("onerror"), "{html}");
 }
+
+#[actix_web::test]
+async fn a_page_of_updates_loads_in_the_same_number_of_queries_whatever_its_size() {
+    use diesel::connection::{Connection, InstrumentationEvent};
+    use pipal::json::graph::UpdateGraph;
+    use pipal::models::update::Update;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let w = World::new();
+    for i in 0..12 {
+        let package = format!("pkg{i}");
+        w.grant(&package, "alice");
+        w.candidate(&format!("{package}-1.0-1.fc44"));
+    }
+    let app = init_service(pipal::web::app(w.state.clone())).await;
+    let mut aliases = Vec::new();
+    for i in 0..12 {
+        let mut form = crate::support::world::new_update(&[&format!("pkg{i}-1.0-1.fc44")]);
+        form["bugs"] = json!([100000 + i]);
+        let alias = post_ok(&app, w.token("alice"), "/updates/", form).await["alias"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        post_ok(
+            &app,
+            w.token("bob"),
+            "/comments/",
+            json!({"update": alias, "text": "Works.", "karma": 1}),
+        )
+        .await;
+        aliases.push(alias);
+    }
+
+    let queries = Arc::new(AtomicUsize::new(0));
+    let mut conn = w.db.conn();
+    let counter = queries.clone();
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+        if matches!(event, InstrumentationEvent::StartQuery { .. }) {
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let mut count_for = |n: usize| {
+        let updates: Vec<Update> = aliases[..n]
+            .iter()
+            .map(|a| Update::by_alias(&mut conn, a).unwrap().unwrap())
+            .collect();
+        let before = queries.load(Ordering::SeqCst);
+        let graph = UpdateGraph::load(&mut conn, updates).unwrap();
+        assert_eq!(graph.updates.len(), n);
+        queries.load(Ordering::SeqCst) - before
+    };
+    let for_two = count_for(2);
+    let for_twelve = count_for(12);
+    assert_eq!(for_two, for_twelve, "no query per update");
+    assert!(for_two <= 20, "{for_two} queries for a page");
+}
+
+#[actix_web::test]
+async fn list_totals_follow_every_status_change() {
+    let w = seeded().await;
+    let app = init_service(pipal::web::app(w.state.clone())).await;
+    let total = |path: String| {
+        let app = &app;
+        async move {
+            let body = get_json(app, &path).await;
+            (
+                body["total"].as_i64().unwrap(),
+                body["updates"].as_array().unwrap().len() as i64,
+            )
+        }
+    };
+    let list = get_json(&app, "/updates/?packages=vim").await;
+    let vim = list["updates"][0]["alias"].as_str().unwrap().to_owned();
+    w.push_to_testing(&vim);
+    post_ok(
+        &app,
+        w.token("alice"),
+        &format!(
+            "/updates/{}/request",
+            get_json(&app, "/updates/?packages=tool").await["updates"][0]["alias"]
+                .as_str()
+                .unwrap()
+        ),
+        json!({"request": "obsolete"}),
+    )
+    .await;
+    {
+        use diesel::prelude::*;
+        use pipal::db::schema::{builds, comments, update_bugs, updates};
+        let mut conn = w.db.conn();
+        let nano: i32 = updates::table
+            .inner_join(builds::table)
+            .filter(builds::nvr.eq("nano-8.2-1.fc44"))
+            .select(updates::id)
+            .first(&mut conn)
+            .unwrap();
+        diesel::delete(comments::table.filter(comments::update_id.eq(nano)))
+            .execute(&mut conn)
+            .unwrap();
+        diesel::delete(update_bugs::table.filter(update_bugs::update_id.eq(nano)))
+            .execute(&mut conn)
+            .unwrap();
+        diesel::delete(builds::table.filter(builds::update_id.eq(nano)))
+            .execute(&mut conn)
+            .unwrap();
+        diesel::delete(updates::table.find(nano))
+            .execute(&mut conn)
+            .unwrap();
+    }
+    for (path, expected) in [
+        ("/updates/", 2),
+        ("/updates/?status=testing", 1),
+        ("/updates/?status=obsolete", 1),
+        ("/updates/?status=pending", 0),
+        ("/updates/?status=testing,obsolete&releases=F44", 2),
+        ("/updates/?release=F44&status=stable", 0),
+    ] {
+        assert_eq!(total(path.to_owned()).await, (expected, expected), "{path}");
+    }
+}
