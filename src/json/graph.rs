@@ -115,19 +115,35 @@ impl UpdateGraph {
             .chain(&other_comments)
             .map(|c| c.id)
             .collect();
-        let bug_feedback = Comment::bug_feedback_for(conn, &comment_ids)?;
-        let testcase_feedback = Comment::testcase_feedback_for(conn, &comment_ids)?;
+        // Queries whose input is empty are skipped: each is a round trip, and most pages have
+        // no test cases and few feedback rows.
+        let (bug_feedback, testcase_feedback) = if comment_ids.is_empty() {
+            (Vec::new(), Vec::new())
+        } else {
+            (
+                Comment::bug_feedback_for(conn, &comment_ids)?,
+                Comment::testcase_feedback_for(conn, &comment_ids)?,
+            )
+        };
 
         // Bugs that feedback names but that are not attached to these updates.
-        let mut all_bug_numbers: HashSet<i32> = bug_numbers.iter().copied().collect();
-        all_bug_numbers.extend(bug_feedback.iter().map(|f| f.bug_id));
-        let bugs_by_number: HashMap<i32, Bug> = crate::db::schema::bugs::table
-            .filter(crate::db::schema::bugs::bug_id.eq_any(all_bug_numbers))
-            .select(Bug::as_select())
-            .load(conn)?
-            .into_iter()
-            .map(|b| (b.bug_id, b))
+        let mut bugs_by_number: HashMap<i32, Bug> =
+            bugs.iter().map(|(_, b)| (b.bug_id, b.clone())).collect();
+        let missing_bugs: HashSet<i32> = bug_feedback
+            .iter()
+            .map(|f| f.bug_id)
+            .filter(|n| !bugs_by_number.contains_key(n))
             .collect();
+        if !missing_bugs.is_empty() {
+            bugs_by_number.extend(
+                crate::db::schema::bugs::table
+                    .filter(crate::db::schema::bugs::bug_id.eq_any(missing_bugs))
+                    .select(Bug::as_select())
+                    .load(conn)?
+                    .into_iter()
+                    .map(|b| (b.bug_id, b)),
+            );
+        }
 
         let build_ids: Vec<i32> = builds.iter().map(|b| b.id).collect();
         let build_testcases = TestCase::for_builds(conn, &build_ids)?;
@@ -136,13 +152,17 @@ impl UpdateGraph {
             .map(|f| f.testcase_id)
             .chain(build_testcases.iter().map(|(_, t)| t.id))
             .collect();
-        let testcases: HashMap<i32, TestCase> = crate::db::schema::testcases::table
-            .filter(crate::db::schema::testcases::id.eq_any(testcase_ids))
-            .select(TestCase::as_select())
-            .load(conn)?
-            .into_iter()
-            .map(|t| (t.id, t))
-            .collect();
+        let testcases: HashMap<i32, TestCase> = if testcase_ids.is_empty() {
+            HashMap::new()
+        } else {
+            crate::db::schema::testcases::table
+                .filter(crate::db::schema::testcases::id.eq_any(testcase_ids))
+                .select(TestCase::as_select())
+                .load(conn)?
+                .into_iter()
+                .map(|t| (t.id, t))
+                .collect()
+        };
 
         let user_ids: HashSet<i32> = updates
             .iter()

@@ -46,9 +46,61 @@ pub fn avatar(user: &User, accounts: &crate::config::AccountsSettings) -> String
     if !accounts.libravatar_enabled {
         return "libravatar.org".to_owned();
     }
-    let email = user.email.as_deref().unwrap_or("default").to_lowercase();
-    format!(
-        "https://seccdn.libravatar.org/avatar/{}?s=24&d=retro",
-        hex::encode(Sha256::digest(email.as_bytes()))
-    )
+    let email = user.email.as_deref().unwrap_or("default");
+    let digest = if email.chars().any(char::is_uppercase) {
+        Sha256::digest(email.to_lowercase().as_bytes())
+    } else {
+        Sha256::digest(email.as_bytes())
+    };
+    const PREFIX: &str = "https://seccdn.libravatar.org/avatar/";
+    const SUFFIX: &str = "?s=24&d=retro";
+    let mut url = String::with_capacity(PREFIX.len() + 64 + SUFFIX.len());
+    url.push_str(PREFIX);
+    for byte in digest {
+        for nibble in [byte >> 4, byte & 0x0f] {
+            url.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
+        }
+    }
+    url.push_str(SUFFIX);
+    url
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::AccountsSettings;
+
+    fn user(name: &str, email: Option<&str>) -> User {
+        User {
+            id: 1,
+            name: name.into(),
+            email: email.map(str::to_owned),
+            password_hash: None,
+            created_at: chrono::NaiveDateTime::default(),
+        }
+    }
+
+    #[test]
+    fn avatars_are_libravatar_urls_of_the_lowercased_address() {
+        let accounts = AccountsSettings::default();
+        let expected = "https://seccdn.libravatar.org/avatar/\
+            7a64adf28737ea90719cbdf0b1a87a5effff3753b79c91d717f4f4153ead0498?s=24&d=retro";
+        assert_eq!(
+            avatar(&user("alice", Some("alice@example.org")), &accounts),
+            expected
+        );
+        assert_eq!(
+            avatar(&user("alice", Some("Alice@Example.ORG")), &accounts),
+            expected
+        );
+        assert_eq!(
+            avatar(&user("nobody", None), &accounts),
+            "https://seccdn.libravatar.org/avatar/\
+             37a8eec1ce19687d132fe29051dca629d164e2c4958ba141d5f4133a33f0688f?s=24&d=retro"
+        );
+        assert_eq!(
+            avatar(&user("bodhi", None), &accounts),
+            "https://apps.fedoraproject.org/img/icons/bodhi-24.png"
+        );
+    }
 }

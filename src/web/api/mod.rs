@@ -32,7 +32,11 @@ pub fn context(state: &AppState) -> JsonContext<'_> {
 
 /// Serialises in the blocking closure, where the rows live.
 pub fn to_json<T: Serialize>(value: &T) -> AppResult<String> {
-    serde_json::to_string(value).map_err(|e| AppError::Internal(format!("cannot serialise: {e}")))
+    // A page of updates is ~100 KB: start big rather than grow (and copy) ten times.
+    let mut out = Vec::with_capacity(16 * 1024);
+    serde_json::to_writer(&mut out, value)
+        .map_err(|e| AppError::Internal(format!("cannot serialise: {e}")))?;
+    String::from_utf8(out).map_err(|e| AppError::Internal(format!("cannot serialise: {e}")))
 }
 
 /// The pagination keys of a list answer.
