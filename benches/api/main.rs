@@ -23,6 +23,13 @@ use pipal::config::Settings;
 use pipal::db::Db;
 use pipal::models::now;
 use pipal::services::accounts;
+
+/// A named request generator and how many connections drive it.
+type Scenario<'a> = (
+    &'a str,
+    usize,
+    Box<dyn Fn(&mut rand::rngs::StdRng) -> Request + Sync + 'a>,
+);
 use pipal::state::AppState;
 use rand::Rng;
 
@@ -201,11 +208,7 @@ fn main() -> anyhow::Result<()> {
     let duration = Duration::from_secs(options.seconds);
     let aliases = &seeded.aliases;
     let packages = &seeded.packages;
-    let scenarios: Vec<(
-        &str,
-        usize,
-        Box<dyn Fn(&mut rand::rngs::StdRng) -> Request + Sync>,
-    )> = vec![
+    let scenarios: Vec<Scenario<'_>> = vec![
         (
             "GET /updates/ (default page)",
             options.connections,
