@@ -86,6 +86,8 @@ pub enum BuildsysKind {
     /// Tags and builds in Pipal's own database, RPM files under `buildsys.local.root`.
     #[default]
     Local,
+    /// A Koji hub over XML-RPC (`buildsys.koji`).
+    Koji,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -93,6 +95,67 @@ pub enum BuildsysKind {
 pub struct BuildsysSettings {
     pub kind: BuildsysKind,
     pub local: LocalBuildsysSettings,
+    pub koji: KojiSettings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KojiAuthKind {
+    /// Anonymous: reads only.
+    None,
+    /// Koji's `login` with `user` and `password`.
+    #[default]
+    Password,
+    /// `sslLogin` with the TLS client certificate in `cert`.
+    Certificate,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KojiSettings {
+    /// The hub's XML-RPC endpoint.
+    pub url: String,
+    /// Koji's top directory (`topdir`), where the masher reads RPM files.
+    pub topdir: PathBuf,
+    pub auth: KojiAuthKind,
+    pub user: String,
+    pub password: String,
+    /// PEM file with the client certificate and its key (Koji's `cert`).
+    pub cert: Option<PathBuf>,
+    /// PEM file of the CA that signed the hub's certificate (Koji's `serverca`); empty means
+    /// the system's roots.
+    pub ca: Option<PathBuf>,
+    /// Calls per multicall request.
+    pub multicall_batch: usize,
+    /// Timeout of one HTTP request.
+    pub timeout_secs: u64,
+    /// Retries of connection errors and ServerOffline faults, with exponential backoff
+    /// starting at `retry_interval_ms` (capped at a minute).
+    pub max_retries: u32,
+    pub retry_interval_ms: u64,
+    /// How often tagBuild/moveBuild tasks are polled, and how long to wait for them.
+    pub task_poll_ms: u64,
+    pub task_timeout_secs: u64,
+}
+
+impl Default for KojiSettings {
+    fn default() -> Self {
+        KojiSettings {
+            url: "http://127.0.0.1:8180/kojihub".into(),
+            topdir: PathBuf::from("/mnt/koji"),
+            auth: KojiAuthKind::Password,
+            user: "kojiadmin".into(),
+            password: "kojiadmin".into(),
+            cert: None,
+            ca: None,
+            multicall_batch: 100,
+            timeout_secs: 120,
+            max_retries: 30,
+            retry_interval_ms: 1000,
+            task_poll_ms: 2000,
+            task_timeout_secs: 3600,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -100,12 +163,18 @@ pub struct BuildsysSettings {
 pub struct LocalBuildsysSettings {
     /// Top directory, laid out like Koji's: `packages/<name>/<version>/<release>/<arch>/`.
     pub root: PathBuf,
+    /// Play the signer: builds in a signing-pending tag move to the testing-pending tag
+    /// `autosign_delay_secs` after they arrived.
+    pub autosign: bool,
+    pub autosign_delay_secs: u64,
 }
 
 impl Default for LocalBuildsysSettings {
     fn default() -> Self {
         LocalBuildsysSettings {
             root: PathBuf::from("var/koji"),
+            autosign: true,
+            autosign_delay_secs: 10,
         }
     }
 }
@@ -363,6 +432,17 @@ impl Settings {
                 "server.base_address: must end with `/` (got `{}`)",
                 self.server.base_address
             );
+        }
+        if self.buildsys.kind == BuildsysKind::Koji {
+            let koji = &self.buildsys.koji;
+            url::Url::parse(&koji.url)
+                .map_err(|e| anyhow!("buildsys.koji.url: `{}`: {e}", koji.url))?;
+            if koji.multicall_batch == 0 {
+                bail!("buildsys.koji.multicall_batch: must be at least 1");
+            }
+            if koji.auth == KojiAuthKind::Certificate && koji.cert.is_none() {
+                bail!("buildsys.koji.cert: needed when buildsys.koji.auth = \"certificate\"");
+            }
         }
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| anyhow!("log.level: invalid filter `{}`: {e}", self.log.level))?;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use rand::RngCore;
 
+use crate::buildsys::koji::KojiBuildSystem;
 use crate::buildsys::{BuildSystem, LocalBuildSystem};
 use crate::config::{BuildsysKind, Settings};
 use crate::db::Db;
@@ -28,6 +29,10 @@ impl AppState {
                 db.clone(),
                 settings.buildsys.local.root.clone(),
             )),
+            BuildsysKind::Koji => Arc::new(
+                KojiBuildSystem::from_settings(&settings.buildsys.koji)
+                    .context("cannot set up the Koji client")?,
+            ),
         };
         let master = if settings.server.secret.is_empty() {
             let mut conn = db.conn()?;

@@ -93,6 +93,33 @@ impl LocalBuildSystem {
             .collect())
     }
 
+    /// Builds tagged into `tag` (not inherited) at or before `cutoff`: what a signer that
+    /// takes `now - cutoff` to sign would have finished.
+    pub fn tagged_before(
+        &self,
+        tag: &str,
+        cutoff: chrono::NaiveDateTime,
+    ) -> BuildsysResult<Vec<String>> {
+        use crate::db::schema::{buildsys_builds, buildsys_events, buildsys_tag_listing};
+        use diesel::prelude::*;
+        let mut conn = self.conn()?;
+        let Some(tag) = Tag::by_name(&mut conn, tag)? else {
+            return Err(BuildsysError::NoSuchTag(tag.to_owned()));
+        };
+        Ok(buildsys_tag_listing::table
+            .inner_join(buildsys_builds::table)
+            .inner_join(
+                buildsys_events::table
+                    .on(buildsys_events::id.eq(buildsys_tag_listing::create_event)),
+            )
+            .filter(buildsys_tag_listing::tag_id.eq(tag.id))
+            .filter(buildsys_tag_listing::revoke_event.is_null())
+            .filter(buildsys_events::ts.le(cutoff))
+            .order(buildsys_tag_listing::create_event.asc())
+            .select(buildsys_builds::nvr)
+            .load(&mut conn)?)
+    }
+
     /// The tag and its ancestors in Koji's inheritance order: depth first, parents by
     /// priority, each tag once.
     fn inheritance_chain(conn: &mut DbConnection, tag: &Tag) -> BuildsysResult<Vec<Tag>> {

@@ -3,11 +3,12 @@
 //! directory laid out like Koji's.
 
 pub mod import;
+pub mod koji;
 pub mod local;
 pub mod rpmfile;
 
 use chrono::NaiveDateTime;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use local::LocalBuildSystem;
 
@@ -102,6 +103,51 @@ pub enum BuildsysError {
 
 pub type BuildsysResult<T> = Result<T, BuildsysError>;
 
+/// One change of a build's tags.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum TagOp {
+    Tag {
+        tag: String,
+        nvr: String,
+    },
+    Untag {
+        tag: String,
+        nvr: String,
+    },
+    /// Koji's `moveBuild`: out of `from`, into `to`.
+    Move {
+        from: String,
+        to: String,
+        nvr: String,
+    },
+}
+
+impl TagOp {
+    pub fn tag(tag: &str, nvr: &str) -> TagOp {
+        TagOp::Tag {
+            tag: tag.to_owned(),
+            nvr: nvr.to_owned(),
+        }
+    }
+
+    pub fn untag(tag: &str, nvr: &str) -> TagOp {
+        TagOp::Untag {
+            tag: tag.to_owned(),
+            nvr: nvr.to_owned(),
+        }
+    }
+
+    /// What the operation does, for messages: `tag nano-1-1 into f43-updates`.
+    pub fn describe(&self) -> String {
+        match self {
+            TagOp::Tag { tag, nvr } => format!("tag {nvr} into {tag}"),
+            TagOp::Untag { tag, nvr } => format!("untag {nvr} from {tag}"),
+            TagOp::Move { from, to, nvr } => format!("move {nvr} from {from} to {to}"),
+        }
+    }
+}
+
 /// The calls Pipal makes to a build system. Calls block; async code runs them on the blocking
 /// pool.
 pub trait BuildSystem: Send + Sync {
@@ -121,6 +167,22 @@ pub trait BuildSystem: Send + Sync {
     fn list_side_tags(&self, user: Option<&str>) -> BuildsysResult<Vec<TagInfo>>;
     fn tag_build(&self, tag: &str, nvr: &str, who: &str) -> BuildsysResult<()>;
     fn untag_build(&self, tag: &str, nvr: &str, who: &str) -> BuildsysResult<()>;
+    /// Koji's `moveBuild`: into `to`, out of `from`.
+    fn move_build(&self, from: &str, to: &str, nvr: &str, who: &str) -> BuildsysResult<()> {
+        self.tag_build(to, nvr, who)?;
+        self.untag_build(from, nvr, who)
+    }
+    /// Applies many operations, in order where it matters; one outcome per operation. Koji
+    /// sends them in multicall batches and waits for the tasks together.
+    fn apply_batch(&self, ops: &[TagOp], who: &str) -> Vec<BuildsysResult<()>> {
+        ops.iter()
+            .map(|op| match op {
+                TagOp::Tag { tag, nvr } => self.tag_build(tag, nvr, who),
+                TagOp::Untag { tag, nvr } => self.untag_build(tag, nvr, who),
+                TagOp::Move { from, to, nvr } => self.move_build(from, to, nvr, who),
+            })
+            .collect()
+    }
 }
 
 /// Koji's time strings: `2026-11-22 01:02:03.123456+00:00`.

@@ -56,6 +56,11 @@ pub fn run(ctx: &Context, command: BuildsysCommand) -> anyhow::Result<()> {
     let db = ctx.open_db()?;
     let buildsys = match ctx.settings.buildsys.kind {
         BuildsysKind::Local => LocalBuildSystem::new(db, ctx.settings.buildsys.local.root.clone()),
+        BuildsysKind::Koji => anyhow::bail!(
+            "`pipal buildsys` manages the local build system, but buildsys.kind is \"koji\": \
+             use the koji CLI on {}, or `pipal koji check`",
+            ctx.settings.buildsys.koji.url
+        ),
     };
     let who = "pipal-cli";
     match command {

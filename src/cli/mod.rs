@@ -3,6 +3,7 @@
 
 mod accounts;
 mod buildsys;
+mod koji;
 mod package;
 mod release;
 mod serve;
@@ -65,6 +66,9 @@ pub enum Command {
     /// Work with the local build system: import RPMs, tag and untag builds.
     #[command(subcommand)]
     Buildsys(buildsys::BuildsysCommand),
+    /// Check the configured Koji hub.
+    #[command(subcommand)]
+    Koji(koji::KojiCommand),
     /// Fill the database with demo releases, users, builds and updates.
     Demo,
 }
@@ -119,6 +123,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Release(command) => release::run(&ctx, *command),
         Command::Package(command) => package::run(&ctx, command),
         Command::Buildsys(command) => buildsys::run(&ctx, command),
+        Command::Koji(command) => koji::run(&ctx, command),
         Command::Demo => {
             let db = ctx.open_db()?;
             crate::demo::run(&db, &ctx.settings, &mut std::io::stdout())

@@ -7,6 +7,7 @@ use chrono::NaiveDate;
 use clap::{ArgAction, Args, Subcommand, ValueEnum};
 
 use super::Context;
+use crate::buildsys::koji::KojiBuildSystem;
 use crate::buildsys::{BuildSystem, LocalBuildSystem};
 use crate::config::BuildsysKind;
 use crate::db::types::{PackageManager, ReleaseState, UnknownValue};
@@ -251,11 +252,19 @@ fn changes(new_name: Option<String>, f: ReleaseFields, unset: &[UnsetField]) -> 
 
 pub fn run(ctx: &Context, command: ReleaseCommand) -> anyhow::Result<()> {
     let db = ctx.open_db()?;
-    let buildsys = match ctx.settings.buildsys.kind {
-        BuildsysKind::Local => {
-            LocalBuildSystem::new(db.clone(), ctx.settings.buildsys.local.root.clone())
-        }
-    };
+    // Pipal creates missing tags only in its own build system; Koji's are made by its admins.
+    let (buildsys, local): (Box<dyn BuildSystem>, Option<LocalBuildSystem>) =
+        match ctx.settings.buildsys.kind {
+            BuildsysKind::Local => {
+                let local =
+                    LocalBuildSystem::new(db.clone(), ctx.settings.buildsys.local.root.clone());
+                (Box::new(local.clone()), Some(local))
+            }
+            BuildsysKind::Koji => (
+                Box::new(KojiBuildSystem::from_settings(&ctx.settings.buildsys.koji)?),
+                None,
+            ),
+        };
     let mut conn = db.conn()?;
     let rules = &ctx.settings.rules;
     match command {
@@ -266,17 +275,19 @@ pub fn run(ctx: &Context, command: ReleaseCommand) -> anyhow::Result<()> {
         } => {
             let release = new_release(&name, fields)?;
             releases::validate(&release)?;
-            let missing = releases::missing_tags(&buildsys, &release)?;
-            if !missing.is_empty() && no_create_tags {
+            let missing = releases::missing_tags(buildsys.as_ref(), &release)?;
+            if !missing.is_empty() && (no_create_tags || local.is_none()) {
                 bail!(
                     "Invalid tag: {} (not in the build system)",
                     missing.join(", ")
                 );
             }
             releases::ensure_names_free(&mut conn, None, &release.name, &release.long_name)?;
-            for tag in &missing {
-                create_release_tag(&buildsys, &release, tag)?;
-                println!("created tag {tag}");
+            if let Some(local) = &local {
+                for tag in &missing {
+                    create_release_tag(local, &release, tag)?;
+                    println!("created tag {tag}");
+                }
             }
             let created = releases::create(&mut conn, &release)?;
             println!("created release {}", created.name);

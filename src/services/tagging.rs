@@ -9,6 +9,7 @@ use std::sync::Arc;
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
+pub use crate::buildsys::TagOp;
 use crate::buildsys::{BuildSystem, BuildsysError};
 use crate::db::DbConnection;
 use crate::models::job::{Job, NewJob};
@@ -17,43 +18,14 @@ use crate::worker::JobHandler;
 
 pub const KIND: &str = "buildsys_tags";
 
-/// One change of a build's tags.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum TagOp {
-    Tag {
-        tag: String,
-        nvr: String,
-    },
-    Untag {
-        tag: String,
-        nvr: String,
-    },
-    /// Koji's `moveBuild`: out of `from`, into `to`.
-    Move {
-        from: String,
-        to: String,
-        nvr: String,
-    },
+/// Tag operations carry their own idempotent application.
+pub trait ApplyTagOp {
+    fn apply(&self, buildsys: &dyn BuildSystem, who: &str) -> Result<(), BuildsysError>;
 }
 
-impl TagOp {
-    pub fn tag(tag: &str, nvr: &str) -> TagOp {
-        TagOp::Tag {
-            tag: tag.to_owned(),
-            nvr: nvr.to_owned(),
-        }
-    }
-
-    pub fn untag(tag: &str, nvr: &str) -> TagOp {
-        TagOp::Untag {
-            tag: tag.to_owned(),
-            nvr: nvr.to_owned(),
-        }
-    }
-
+impl ApplyTagOp for TagOp {
     /// Applies the operation; already done counts as done.
-    pub fn apply(&self, buildsys: &dyn BuildSystem, who: &str) -> Result<(), BuildsysError> {
+    fn apply(&self, buildsys: &dyn BuildSystem, who: &str) -> Result<(), BuildsysError> {
         let ignore_done = |result: Result<(), BuildsysError>| match result {
             Ok(()) | Err(BuildsysError::AlreadyTagged { .. } | BuildsysError::NotTagged { .. }) => {
                 Ok(())
@@ -63,10 +35,17 @@ impl TagOp {
         match self {
             TagOp::Tag { tag, nvr } => ignore_done(buildsys.tag_build(tag, nvr, who)),
             TagOp::Untag { tag, nvr } => ignore_done(buildsys.untag_build(tag, nvr, who)),
-            TagOp::Move { from, to, nvr } => {
-                ignore_done(buildsys.tag_build(to, nvr, who))?;
-                ignore_done(buildsys.untag_build(from, nvr, who))
-            }
+            // A move retried after it half happened (or whose source tag was already left)
+            // finishes as a plain tag.
+            TagOp::Move { from, to, nvr } => match buildsys.move_build(from, to, nvr, who) {
+                Err(BuildsysError::NotTagged { tag, .. }) if &tag == from => {
+                    ignore_done(buildsys.tag_build(to, nvr, who))
+                }
+                Err(BuildsysError::AlreadyTagged { tag, .. }) if &tag == to => {
+                    ignore_done(buildsys.untag_build(from, nvr, who))
+                }
+                other => other,
+            },
         }
     }
 }
