@@ -4,6 +4,7 @@
 
 pub mod housekeeping;
 pub mod periodic;
+pub mod signing;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -72,6 +73,7 @@ impl Worker {
         let mut handlers = housekeeping::handlers();
         handlers.extend(crate::services::tagging::handlers());
         handlers.extend(periodic::handlers());
+        handlers.extend(signing::handlers());
         Worker::new(state, handlers)
     }
 

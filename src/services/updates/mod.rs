@@ -8,6 +8,7 @@ pub mod comments;
 pub mod obsolete;
 pub mod requests;
 pub mod save;
+pub mod signed;
 pub mod signing;
 
 use chrono::NaiveDateTime;
