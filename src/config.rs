@@ -96,6 +96,32 @@ pub struct BuildsysSettings {
     pub kind: BuildsysKind,
     pub local: LocalBuildsysSettings,
     pub koji: KojiSettings,
+    pub events: TagEventSettings,
+}
+
+/// Where Koji's `buildsys.tag` messages come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TagEventSettings {
+    /// The broker, e.g. `amqp://guest:guest@127.0.0.1:5672/%2f`; empty: no consumer (the
+    /// reconcile job still finds signed builds by reading the tags).
+    pub amqp_url: String,
+    pub exchange: String,
+    /// Pipal's durable queue; several Pipal processes share it.
+    pub queue: String,
+    /// Binding key; `#.` matches any topic prefix (`org.fedoraproject.prod.`).
+    pub routing_key: String,
+}
+
+impl Default for TagEventSettings {
+    fn default() -> Self {
+        TagEventSettings {
+            amqp_url: String::new(),
+            exchange: "amq.topic".into(),
+            queue: "pipal.buildsys.tag".into(),
+            routing_key: "#.buildsys.tag".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

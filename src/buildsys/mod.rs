@@ -2,6 +2,7 @@
 //! trait. `local` is the embedded default: tags and builds in Pipal's database, RPM files in a
 //! directory laid out like Koji's.
 
+pub mod events;
 pub mod import;
 pub mod koji;
 pub mod local;

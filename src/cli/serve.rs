@@ -39,12 +39,31 @@ pub fn worker_only(ctx: Context) -> anyhow::Result<()> {
     let state = AppState::new(db, ctx.settings)?;
     actix_web::rt::System::new().block_on(async move {
         let (stop, stopped) = watch::channel(false);
+        let consumer = spawn_tag_consumer(&state, stopped.clone());
         let worker = actix_web::rt::spawn(Arc::new(Worker::with_all_handlers(state)).run(stopped));
         wait_for_shutdown_signal().await?;
         tracing::info!("shutting down");
         let _ = stop.send(true);
         worker.await.context("the worker task failed")?;
+        if let Some(consumer) = consumer {
+            let _ = consumer.await;
+        }
         Ok(())
+    })
+}
+
+/// Starts the buildsys.tag consumer next to a worker, when a broker is configured.
+fn spawn_tag_consumer(
+    state: &AppState,
+    stopped: watch::Receiver<bool>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let settings = state.settings.buildsys.events.clone();
+    (!settings.amqp_url.is_empty()).then(|| {
+        tokio::spawn(crate::buildsys::events::consume_tag_events(
+            state.db.clone(),
+            settings,
+            stopped,
+        ))
     })
 }
 
@@ -81,6 +100,9 @@ async fn run_server(
     let server_task = actix_web::rt::spawn(server);
 
     let (stop, stopped) = watch::channel(false);
+    let consumer_task = with_worker
+        .then(|| spawn_tag_consumer(&state, stopped.clone()))
+        .flatten();
     let worker_task = with_worker
         .then(|| actix_web::rt::spawn(Arc::new(Worker::with_all_handlers(state)).run(stopped)));
 
@@ -94,6 +116,9 @@ async fn run_server(
         .context("the HTTP server failed")?;
     if let Some(worker) = worker_task {
         worker.await.context("the worker task failed")?;
+    }
+    if let Some(consumer) = consumer_task {
+        let _ = consumer.await;
     }
     tracing::info!("stopped");
     Ok(())

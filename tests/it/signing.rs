@@ -174,3 +174,128 @@ async fn tag_events_are_stored_once_and_a_non_composed_release_goes_to_testing()
         );
     }
 }
+
+/// Koji's messages through the local RabbitMQ: the consumer stores each message once (by its
+/// id) before acknowledging it; runs when PIPAL_TEST_AMQP_URL names a broker (CI sets it).
+#[actix_web::test]
+async fn buildsys_tag_messages_from_rabbitmq_sign_builds_once() {
+    use diesel::prelude::*;
+    use lapin::options::{BasicPublishOptions, QueueDeleteOptions};
+    use lapin::{BasicProperties, Connection, ConnectionProperties};
+    use pipal::config::TagEventSettings;
+    use pipal::db::schema::jobs;
+
+    let Ok(amqp_url) = std::env::var("PIPAL_TEST_AMQP_URL") else {
+        eprintln!("skipped: PIPAL_TEST_AMQP_URL is not set");
+        return;
+    };
+    let w = World::with_state(|s| s.buildsys.local.autosign = false);
+    w.candidate("nano-8.2-1.fc44");
+    let app = init_service(pipal::web::app(w.state.clone())).await;
+    submit(&app, &w, "alice", &["nano-8.2-1.fc44"]).await;
+    w.state
+        .buildsys
+        .move_build(
+            "f44-signing-pending",
+            "f44-updates-testing-pending",
+            "nano-8.2-1.fc44",
+            "robosignatory",
+        )
+        .unwrap();
+
+    let queue = format!("pipal-test-{}", rand::random::<u64>());
+    let settings = TagEventSettings {
+        amqp_url: amqp_url.clone(),
+        queue: queue.clone(),
+        ..TagEventSettings::default()
+    };
+    let connection = Connection::connect(&amqp_url, ConnectionProperties::default())
+        .await
+        .unwrap();
+    let channel = connection.create_channel().await.unwrap();
+    // Declare and bind the queue as the consumer will, so nothing published is dropped
+    // before the consumer is up.
+    channel
+        .queue_declare(
+            queue.as_str().into(),
+            lapin::options::QueueDeclareOptions::durable(),
+            lapin::types::FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    channel
+        .queue_bind(
+            queue.as_str().into(),
+            settings.exchange.as_str().into(),
+            settings.routing_key.as_str().into(),
+            lapin::options::QueueBindOptions::default(),
+            lapin::types::FieldTable::default(),
+        )
+        .await
+        .unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let consumer = tokio::spawn(pipal::buildsys::events::consume_tag_events(
+        w.state.db.clone(),
+        settings,
+        stopped,
+    ));
+    let count_events = || -> i64 {
+        jobs::table
+            .filter(jobs::kind.eq("buildsys_tag_event"))
+            .count()
+            .get_result(&mut w.db.conn())
+            .unwrap()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let publish = |id: &'static str, body: String| {
+        let channel = channel.clone();
+        async move {
+            channel
+                .basic_publish(
+                    "amq.topic".into(),
+                    "org.fedoraproject.test.buildsys.tag".into(),
+                    BasicPublishOptions::default(),
+                    body.as_bytes(),
+                    BasicProperties::default().with_message_id(id.into()),
+                )
+                .await
+                .unwrap()
+                .await
+                .unwrap();
+        }
+    };
+    let signed_message = r#"{"build_id": 1, "name": "nano", "version": "8.2", "release": "1.fc44",
+        "tag": "f44-updates-testing-pending", "tag_id": 9, "user": "robosignatory",
+        "owner": "alice", "instance": "primary"}"#;
+    publish("msg-signed", signed_message.into()).await;
+    publish("msg-signed", signed_message.into()).await; // redelivered by the broker
+    publish("msg-garbage", "{\"tag\": 3}".into()).await;
+    publish(
+        "msg-last",
+        signed_message.replace("f44-updates-testing-pending", "f44-override"),
+    )
+    .await;
+    // FIFO with one consumer: when the last message is stored, the others were handled.
+    while count_events() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "messages were not consumed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        count_events(),
+        2,
+        "one job per message id, none for garbage"
+    );
+
+    run_pending_jobs(&w);
+    assert!(signed(&app, "nano-8.2-1.fc44").await);
+
+    stop.send(true).unwrap();
+    consumer.await.unwrap();
+    channel
+        .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
+        .await
+        .unwrap();
+}
