@@ -395,6 +395,14 @@ pub struct RulesSettings {
     pub test_gating_required: bool,
     /// Pending updates younger than this are left alone by check_signed_builds.
     pub check_signed_builds_delay_days: i64,
+    /// Owners whose candidate builds never get automatic updates (Bodhi's
+    /// `automatic_updates_blacklist`).
+    pub automatic_updates_blacklist: Vec<String>,
+    /// Bugs an automatic update closes, found in its changelog; group 1 is the bug number
+    /// (Bodhi's `bz_regex`, matched case-insensitively).
+    pub bz_regex: String,
+    /// Releases whose automatic updates take no bugs from changelogs (`bz_exclude_rels`).
+    pub bz_exclude_rels: Vec<String>,
 }
 
 impl Default for RulesSettings {
@@ -408,6 +416,10 @@ impl Default for RulesSettings {
             update_notes_maxlength: 10000,
             test_gating_required: false,
             check_signed_builds_delay_days: 2,
+            automatic_updates_blacklist: vec!["releng".to_owned()],
+            bz_regex: r"(?:fix(?:es)?|close(?:s)?|resolve(?:s)?)(?:\:)?\s(?:fedora|epel|rh(?:bz)?)#(\d{5,})"
+                .to_owned(),
+            bz_exclude_rels: Vec::new(),
         }
     }
 }
@@ -448,6 +460,7 @@ impl Settings {
 
     fn validate(&self) -> anyhow::Result<()> {
         self.listen_addr()?;
+        regex::Regex::new(&self.rules.bz_regex).map_err(|e| anyhow!("rules.bz_regex: {e}"))?;
         crate::db::DatabaseTarget::parse(&self.database.url)
             .map_err(|e| anyhow!("database.url: {e}"))?;
         if self.database.pool_size == 0 {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Parser;
-use pipal::fakekoji::{FaultRule, Hub, HubConfig, TaskTiming, server};
+use pipal::fakekoji::{BusConfig, FaultRule, Hub, HubConfig, TaskTiming, server};
 use pipal::xmlrpc::Fault;
 
 /// A Koji-compatible XML-RPC hub with its state in memory, for tests and demos.
@@ -41,6 +41,16 @@ struct Options {
     /// Fail calls naming this build, and its tag tasks.
     #[arg(long)]
     fail_build: Option<String>,
+    /// Publish buildsys.tag/buildsys.untag messages to this AMQP broker
+    /// (e.g. amqp://guest:guest@127.0.0.1:5672/%2f).
+    #[arg(long)]
+    amqp_url: Option<String>,
+    /// The exchange the messages go to.
+    #[arg(long, default_value = "amq.topic")]
+    amqp_exchange: String,
+    /// Prepended to the topics: PREFIX.buildsys.tag.
+    #[arg(long, default_value = "org.fedoraproject.dev")]
+    topic_prefix: String,
 }
 
 fn main() {
@@ -63,6 +73,11 @@ fn run(options: Options) -> anyhow::Result<()> {
         },
         snapshot: options.snapshot,
         ssl_user: options.ssl_user,
+        bus: options.amqp_url.map(|amqp_url| BusConfig {
+            amqp_url,
+            exchange: options.amqp_exchange,
+            topic_prefix: options.topic_prefix,
+        }),
     })?);
     let injected = |method: Option<String>, nth: Option<u64>, build: Option<String>| FaultRule {
         method,

@@ -10,8 +10,8 @@ use crate::models::buildsys::{BuildsysBuild, Event, Rpm, Tag, TagListing};
 use crate::models::now;
 
 use super::{
-    BuildInfo, BuildSystem, BuildsysError, BuildsysResult, ListTaggedOptions, RpmInfo, TagInfo,
-    TaggedBuild,
+    BuildInfo, BuildSystem, BuildsysError, BuildsysResult, ChangelogEntry, ListTaggedOptions,
+    RpmInfo, TagInfo, TaggedBuild,
 };
 
 #[derive(Clone)]
@@ -293,6 +293,20 @@ impl BuildSystem for LocalBuildSystem {
                 buildtime: rpm.buildtime,
             })
             .collect())
+    }
+
+    /// Read from the source RPM under the top directory, where `pipal buildsys import` put it.
+    fn changelog(&self, nvr: &str) -> BuildsysResult<Vec<ChangelogEntry>> {
+        let mut conn = self.conn()?;
+        let build = existing_build(&mut conn, nvr)?;
+        let path = self.root.join(format!(
+            "packages/{}/{}/{}/src/{nvr}.src.rpm",
+            build.package_name, build.version, build.release
+        ));
+        if !path.is_file() {
+            return Ok(Vec::new());
+        }
+        super::rpmfile::RpmHeader::changelog(&path).map_err(BuildsysError::Invalid)
     }
 
     fn list_side_tags(&self, user: Option<&str>) -> BuildsysResult<Vec<TagInfo>> {

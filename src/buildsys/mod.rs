@@ -69,6 +69,16 @@ pub struct RpmInfo {
     pub buildtime: i64,
 }
 
+/// One entry of a source RPM's `%changelog`, as RPM stores it (newest first).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChangelogEntry {
+    /// Seconds since the epoch (the entry's date, at midnight UTC).
+    pub time: i64,
+    /// The author line: `Name <email> - version-release`.
+    pub author: String,
+    pub text: String,
+}
+
 /// How `list_tagged` reads a tag.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListTaggedOptions<'a> {
@@ -164,6 +174,9 @@ pub trait BuildSystem: Send + Sync {
         options: &ListTaggedOptions<'_>,
     ) -> BuildsysResult<Vec<TaggedBuild>>;
     fn list_build_rpms(&self, nvr: &str) -> BuildsysResult<Vec<RpmInfo>>;
+    /// The `%changelog` of a build's source RPM, newest first; empty when the build system
+    /// has no such file (Koji's `getRPMHeaders` answers `{}`).
+    fn changelog(&self, nvr: &str) -> BuildsysResult<Vec<ChangelogEntry>>;
     /// Side tags (tags whose extra has `sidetag: true`), optionally of one user, by name.
     fn list_side_tags(&self, user: Option<&str>) -> BuildsysResult<Vec<TagInfo>>;
     fn tag_build(&self, tag: &str, nvr: &str, who: &str) -> BuildsysResult<()>;

@@ -69,6 +69,22 @@ impl RpmHeader {
         })
     }
 
+    /// The `%changelog` of the file, newest first.
+    pub fn changelog(path: &Path) -> Result<Vec<super::ChangelogEntry>, String> {
+        let describe = |e: rpm::Error| format!("{}: not a readable RPM: {e}", path.display());
+        let meta = PackageMetadata::open(path).map_err(describe)?;
+        Ok(meta
+            .get_changelog_entries()
+            .map_err(describe)?
+            .into_iter()
+            .map(|entry| super::ChangelogEntry {
+                time: i64::try_from(entry.timestamp).unwrap_or(i64::MAX),
+                author: entry.name,
+                text: entry.description,
+            })
+            .collect())
+    }
+
     pub fn nvr(&self) -> String {
         format!("{}-{}-{}", self.name, self.version, self.release)
     }

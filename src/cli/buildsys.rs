@@ -9,6 +9,7 @@ use super::{Context, split_list};
 use crate::buildsys::import::import_directory;
 use crate::buildsys::{BuildSystem, BuildsysError, ListTaggedOptions, LocalBuildSystem};
 use crate::config::BuildsysKind;
+use crate::worker::signing::{TagEventPayload, enqueue_tag_event};
 
 #[derive(Debug, Subcommand)]
 pub enum BuildsysCommand {
@@ -77,7 +78,10 @@ pub fn run(ctx: &Context, command: BuildsysCommand) -> anyhow::Result<()> {
             );
         }
         BuildsysCommand::Tag { tag, nvr } => match buildsys.tag_build(&tag, &nvr, who) {
-            Ok(()) => println!("tagged {nvr} into {tag}"),
+            Ok(()) => {
+                announce_tagging(&buildsys, &tag, &nvr)?;
+                println!("tagged {nvr} into {tag}");
+            }
             Err(BuildsysError::AlreadyTagged { .. }) => println!("{nvr} is already in {tag}"),
             Err(e) => return Err(e.into()),
         },
@@ -146,5 +150,28 @@ pub fn run(ctx: &Context, command: BuildsysCommand) -> anyhow::Result<()> {
             }
         }
     }
+    Ok(())
+}
+
+/// What Koji's message bus does for a tagging: a tag event for the worker, keyed by the
+/// tagging's event so that it is handled once (a new candidate build of a release with
+/// automatic updates becomes an update).
+fn announce_tagging(buildsys: &LocalBuildSystem, tag: &str, nvr: &str) -> anyhow::Result<()> {
+    let event = buildsys
+        .tag_history(nvr)?
+        .into_iter()
+        .filter(|(name, _, revoked)| name == tag && revoked.is_none())
+        .map(|(_, created, _)| created)
+        .max()
+        .unwrap_or_default();
+    let mut conn = buildsys.db().conn()?;
+    enqueue_tag_event(
+        &mut conn,
+        &TagEventPayload {
+            tag: tag.to_owned(),
+            nvr: nvr.to_owned(),
+        },
+        &format!("local:{event}:{tag}:{nvr}"),
+    )?;
     Ok(())
 }

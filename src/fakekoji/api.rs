@@ -113,6 +113,7 @@ pub fn signature(method: &str) -> Option<Signature> {
         "fake.addBuildRPM" => sig!("build": Required, "arch": Required, "name": Nil,
                                    "size": Nil, "payloadhash": Nil),
         "fake.addUser" => sig!("name": Required, "password": Nil, "perms": Nil),
+        "fake.setRPMHeaders" => sig!("rpmID": Required, "headers": Required),
         _ => return None,
     })
 }
@@ -359,7 +360,26 @@ pub fn dispatch(
             let build = state.build(args.value("build"))?;
             Ok(Value::Array(build.rpms.clone()))
         }
-        "getRPMHeaders" => Ok(json!({})),
+        "getRPMHeaders" => {
+            let Some(known) = args
+                .opt_str("rpmID")?
+                .and_then(|id| state.rpm_headers.get(id))
+            else {
+                return Ok(json!({}));
+            };
+            // Only the headers asked for, as the hub reads them from the file.
+            let wanted = args.value("headers").as_array().cloned();
+            let mut answer = serde_json::Map::new();
+            for (key, value) in known.as_object().into_iter().flatten() {
+                if wanted
+                    .as_ref()
+                    .is_none_or(|w| w.iter().any(|h| h.as_str() == Some(key)))
+                {
+                    answer.insert(key.clone(), value.clone());
+                }
+            }
+            Ok(Value::Object(answer))
+        }
         "getTaskInfo" => {
             let id = args.int("task_id")?;
             match state.tasks.get(&id) {
@@ -443,6 +463,16 @@ pub fn dispatch(
             Ok(Value::Null)
         }
         "fake.addBuildRPM" => add_build_rpm(state, args),
+        "fake.setRPMHeaders" => {
+            let headers = args.value("headers");
+            if !headers.is_object() {
+                return Err(generic("fake.setRPMHeaders: headers must be a struct"));
+            }
+            state
+                .rpm_headers
+                .insert(args.str("rpmID")?.to_owned(), headers.clone());
+            Ok(Value::Null)
+        }
         "fake.addUser" => {
             require_perm(state, caller, "admin")?;
             let perms: Vec<String> = args
@@ -984,10 +1014,13 @@ pub fn run_tasks(state: &mut HubState, now: chrono::DateTime<Utc>, everything: b
         .map(|t| t.id)
         .collect();
     for id in &due {
-        let Some(request) = state.tasks.get(id).map(|t| t.request.clone()) else {
+        let Some((request, owner)) = state.tasks.get(id).map(|t| (t.request.clone(), t.owner))
+        else {
             continue;
         };
+        let caller = state.actor.replace(owner);
         let outcome = run_tag_task(state, &request);
+        state.actor = caller;
         let finished = Utc::now();
         if let Some(task) = state.tasks.get_mut(id) {
             task.start_time = Some(now.min(finished));

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use super::api::{self, Caller, TaskTiming};
 use super::args::decode_args;
+use super::bus::{BusConfig, Publisher};
 use super::state::*;
 use crate::xmlrpc::Fault;
 
@@ -29,6 +30,9 @@ pub struct HubConfig {
     /// The user `sslLogin` authenticates when the request names none (a client certificate's
     /// CN, as the web server would pass it).
     pub ssl_user: Option<String>,
+    /// Send `buildsys.tag`/`buildsys.untag` messages to this AMQP broker, as Fedora's Koji
+    /// does through its message plugin.
+    pub bus: Option<BusConfig>,
 }
 
 impl Default for HubConfig {
@@ -39,6 +43,7 @@ impl Default for HubConfig {
             tasks: TaskTiming::default(),
             snapshot: None,
             ssl_user: None,
+            bus: None,
         }
     }
 }
@@ -73,6 +78,7 @@ pub struct Hub {
     faults: Mutex<Vec<FaultRule>>,
     log: Mutex<Vec<Value>>,
     calls: AtomicU64,
+    bus: Option<Publisher>,
 }
 
 impl Hub {
@@ -86,7 +92,9 @@ impl Hub {
             }
             _ => HubState::new(&config.admin_user, &config.admin_password),
         };
+        let bus = config.bus.clone().map(Publisher::start);
         Ok(Hub {
+            bus,
             config,
             state: Mutex::new(state),
             faults: Mutex::new(Vec::new()),
@@ -313,20 +321,29 @@ impl Hub {
             _ => {}
         }
         let timing = self.config.tasks;
-        self.with_state(|state| {
+        let (result, announcements) = self.with_state(|state| {
+            state.actor = caller.user_id;
             if !timing.manual {
                 api::run_tasks(state, Utc::now(), false);
             }
-            if api::is_read_only(method) {
-                return api::dispatch(state, caller, &timing, method, &args);
+            let result = if api::is_read_only(method) {
+                api::dispatch(state, caller, &timing, method, &args)
+            } else {
+                let before = state.clone();
+                let result = api::dispatch(state, caller, &timing, method, &args);
+                if result.is_err() {
+                    *state = before;
+                }
+                result
+            };
+            (result, std::mem::take(&mut state.announcements))
+        });
+        if let Some(bus) = &self.bus {
+            for announcement in announcements {
+                bus.send(announcement);
             }
-            let before = state.clone();
-            let result = api::dispatch(state, caller, &timing, method, &args);
-            if result.is_err() {
-                *state = before;
-            }
-            result
-        })
+        }
+        result
     }
 
     fn login(&self, user: &str, password: Option<&str>) -> Result<Value, Fault> {

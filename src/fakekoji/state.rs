@@ -138,6 +138,13 @@ pub struct Build {
     pub rpms: Vec<Value>,
 }
 
+/// A bus message the hub sends after a change: its topic (without the prefix) and body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Announcement {
+    pub topic: &'static str,
+    pub body: Value,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Listing {
     pub tag_id: i64,
@@ -192,6 +199,17 @@ pub struct HubState {
     pub sessions: BTreeMap<i64, Session>,
     #[serde(default)]
     pub repo_requests: BTreeMap<i64, RepoRequest>,
+    /// `getRPMHeaders` answers by rpmID (`name-version-release.arch`), set through the
+    /// fake-only `fake.setRPMHeaders`: the fake has no RPM files to read.
+    #[serde(default)]
+    pub rpm_headers: BTreeMap<String, Value>,
+    /// The user whose call (or task) is changing the state, for the bus messages.
+    #[serde(skip)]
+    pub actor: Option<i64>,
+    /// `buildsys.tag` / `buildsys.untag` messages of the changes made by the current call,
+    /// sent once it is done (and dropped with it when it is rolled back).
+    #[serde(skip)]
+    pub announcements: Vec<Announcement>,
     pub next_id: BTreeMap<String, i64>,
     /// Builds whose tag tasks fail (fault injection), by NVR, with the fault to report.
     #[serde(skip)]
@@ -542,7 +560,7 @@ impl HubState {
     /// Adds a listing in a new event (revoking an existing one first when retagging).
     pub fn insert_listing(&mut self, tag_id: i64, build_id: i64) {
         let event = self.new_event();
-        self.revoke_listing(tag_id, build_id, event);
+        self.revoke_quietly(tag_id, build_id, event);
         self.listings.push(Listing {
             tag_id,
             build_id,
@@ -550,10 +568,38 @@ impl HubState {
             revoke_event: None,
         });
         self.touch_tag(tag_id, event);
+        self.announce("buildsys.tag", tag_id, build_id);
     }
 
     /// Revokes the active listing, if any, in the given event; true if there was one.
     pub fn revoke_listing(&mut self, tag_id: i64, build_id: i64, event: i64) -> bool {
+        let revoked = self.revoke_quietly(tag_id, build_id, event);
+        if revoked {
+            self.announce("buildsys.untag", tag_id, build_id);
+        }
+        revoked
+    }
+
+    /// The body Fedora's Koji message plugin sends for a tagging or an untagging.
+    fn announce(&mut self, topic: &'static str, tag_id: i64, build_id: i64) {
+        let (Some(tag), Some(build)) = (self.tags.get(&tag_id), self.builds.get(&build_id)) else {
+            return;
+        };
+        let body = serde_json::json!({
+            "build_id": build_id,
+            "name": self.packages.get(&build.package_id).cloned().unwrap_or_default(),
+            "version": build.version,
+            "release": build.release,
+            "tag": tag.name,
+            "tag_id": tag_id,
+            "owner": self.user_name(build.owner_id),
+            "user": self.actor.map(|id| self.user_name(id)),
+            "instance": "primary",
+        });
+        self.announcements.push(Announcement { topic, body });
+    }
+
+    fn revoke_quietly(&mut self, tag_id: i64, build_id: i64, event: i64) -> bool {
         let mut revoked = false;
         for listing in &mut self.listings {
             if listing.tag_id == tag_id

@@ -1,4 +1,6 @@
-//! The jobs of the signing flow: a build system tag event (from the bus) handled durably,
+//! The jobs of the signing flow: a build system tag event (from the bus) handled durably (a
+//! new candidate build of a release with automatic updates becomes an update; a build in a
+//! pending-testing tag is signed),
 //! `reconcile_signed` reading the pending-testing tags every five minutes so that a lost
 //! event never leaves an update stuck, and `local_signer`, which plays the signer for the
 //! local build system (builds in a signing-pending tag move to the matching testing-pending
@@ -16,7 +18,7 @@ use crate::db::write_transaction;
 use crate::models::job::{Job, NewJob};
 use crate::models::now;
 use crate::models::release::Release;
-use crate::services::updates::{Ctx, signed, system_user};
+use crate::services::updates::{Ctx, automatic, signed, system_user};
 use crate::state::AppState;
 
 use super::JobHandler;
@@ -97,6 +99,7 @@ impl JobHandler for TagEvent {
 
     fn run(&self, state: &AppState, job: &Job) -> anyhow::Result<()> {
         let event: TagEventPayload = serde_json::from_str(&job.payload)?;
+        create_automatic_update(state, &event)?;
         let mut conn = state.db.conn()?;
         let mut ctx = Ctx::new(&state.settings, now());
         write_transaction(&mut conn, |conn| {
@@ -106,6 +109,36 @@ impl JobHandler for TagEvent {
         run_jobs(state, ctx.jobs);
         Ok(())
     }
+}
+
+/// A build tagged into the candidate tag of a release with automatic updates becomes an
+/// update. The build system is read before the transaction; an error there fails the job,
+/// which the worker retries (Bodhi requeues the message).
+fn create_automatic_update(state: &AppState, event: &TagEventPayload) -> anyhow::Result<()> {
+    let mut conn = state.db.conn()?;
+    let Some(release) = automatic::release_for_candidate_tag(&mut conn, &event.tag)? else {
+        return Ok(());
+    };
+    let mut ctx = Ctx::new(&state.settings, now());
+    let Some(candidate) = automatic::gather(
+        &mut conn,
+        &ctx,
+        state.buildsys.as_ref(),
+        release,
+        &event.nvr,
+    )?
+    else {
+        return Ok(());
+    };
+    let created = write_transaction(&mut conn, |conn| {
+        let agent = system_user(conn, &state.settings, ctx.now)?.name;
+        automatic::create(conn, &mut ctx, &candidate, &agent)
+    })?;
+    if let Some(update) = created {
+        tracing::info!(alias = %update.alias, nvr = %event.nvr, "created an automatic update");
+    }
+    run_jobs(state, ctx.jobs);
+    Ok(())
 }
 
 pub struct ReconcileSigned;

@@ -203,10 +203,13 @@ async fn buildsys_tag_messages_from_rabbitmq_sign_builds_once() {
         )
         .unwrap();
 
-    let queue = format!("pipal-test-{}", rand::random::<u64>());
+    // Topics of this test alone: other tests publish on the same broker.
+    let prefix = format!("org.pipaltest{}", rand::random::<u32>());
+    let queue = format!("{prefix}.pipal");
     let settings = TagEventSettings {
         amqp_url: amqp_url.clone(),
         queue: queue.clone(),
+        routing_key: format!("{prefix}.buildsys.tag"),
         ..TagEventSettings::default()
     };
     let connection = Connection::connect(&amqp_url, ConnectionProperties::default())
@@ -236,7 +239,7 @@ async fn buildsys_tag_messages_from_rabbitmq_sign_builds_once() {
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let consumer = tokio::spawn(pipal::buildsys::events::consume_tag_events(
         w.state.db.clone(),
-        settings,
+        settings.clone(),
         stopped,
     ));
     let count_events = || -> i64 {
@@ -247,13 +250,15 @@ async fn buildsys_tag_messages_from_rabbitmq_sign_builds_once() {
             .unwrap()
     };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let routing_key = settings.routing_key.clone();
     let publish = |id: &'static str, body: String| {
         let channel = channel.clone();
+        let routing_key = routing_key.clone();
         async move {
             channel
                 .basic_publish(
                     "amq.topic".into(),
-                    "org.fedoraproject.test.buildsys.tag".into(),
+                    routing_key.as_str().into(),
                     BasicPublishOptions::default(),
                     body.as_bytes(),
                     BasicProperties::default().with_message_id(id.into()),

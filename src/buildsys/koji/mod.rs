@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 pub use client::{KojiAuth, KojiCall, KojiClient, KojiError, RetryPolicy};
 
 use super::{
-    BuildInfo, BuildSystem, BuildsysError, BuildsysResult, ListTaggedOptions, RpmInfo, TagInfo,
-    TagOp, TaggedBuild,
+    BuildInfo, BuildSystem, BuildsysError, BuildsysResult, ChangelogEntry, ListTaggedOptions,
+    RpmInfo, TagInfo, TagOp, TaggedBuild,
 };
 use crate::config::{KojiAuthKind, KojiSettings};
 use client::codes;
@@ -245,6 +245,18 @@ impl BuildSystem for KojiBuildSystem {
     fn list_build_rpms(&self, nvr: &str) -> BuildsysResult<Vec<RpmInfo>> {
         let value = self.call(KojiCall::new("listBuildRPMs", vec![json!(nvr)]))?;
         parse::list(&value, parse::rpm)
+    }
+
+    /// `getRPMHeaders` takes keyword arguments only; the hub reads the source RPM itself and
+    /// answers `{}` when it has no file.
+    fn changelog(&self, nvr: &str) -> BuildsysResult<Vec<ChangelogEntry>> {
+        let call = KojiCall::new("getRPMHeaders", vec![])
+            .kwarg("rpmID", json!(format!("{nvr}.src")))
+            .kwarg(
+                "headers",
+                json!(["changelogtime", "changelogname", "changelogtext"]),
+            );
+        parse::changelog(&self.call(call)?)
     }
 
     fn list_side_tags(&self, user: Option<&str>) -> BuildsysResult<Vec<TagInfo>> {

@@ -4,7 +4,9 @@
 use chrono::{DateTime, NaiveDateTime};
 use serde_json::Value;
 
-use crate::buildsys::{BuildInfo, BuildsysError, BuildsysResult, RpmInfo, TagInfo, TaggedBuild};
+use crate::buildsys::{
+    BuildInfo, BuildsysError, BuildsysResult, ChangelogEntry, RpmInfo, TagInfo, TaggedBuild,
+};
 
 fn invalid(what: &str, value: &Value) -> BuildsysError {
     let mut shown = value.to_string();
@@ -165,6 +167,40 @@ pub fn rpm(value: &Value) -> BuildsysResult<RpmInfo> {
 }
 
 /// `build N already tagged (T)` → (N, T).
+/// The changelog headers of `getRPMHeaders`: parallel lists (a single entry may come as a
+/// bare value, as RPM gives it).
+pub fn changelog(value: &Value) -> BuildsysResult<Vec<ChangelogEntry>> {
+    let as_list = |key: &str| -> Vec<Value> {
+        match value.get(key) {
+            Some(Value::Array(items)) => items.clone(),
+            Some(Value::Null) | None => Vec::new(),
+            Some(single) => vec![single.clone()],
+        }
+    };
+    let (times, names, texts) = (
+        as_list("changelogtime"),
+        as_list("changelogname"),
+        as_list("changelogtext"),
+    );
+    if times.len() != texts.len() || names.len() != texts.len() {
+        return Err(invalid("changelog headers", value));
+    }
+    times
+        .iter()
+        .zip(names)
+        .zip(texts)
+        .map(|((time, author), text)| {
+            Ok(ChangelogEntry {
+                time: time
+                    .as_i64()
+                    .ok_or_else(|| invalid("changelogtime", time))?,
+                author: author.as_str().unwrap_or_default().to_owned(),
+                text: text.as_str().unwrap_or_default().to_owned(),
+            })
+        })
+        .collect()
+}
+
 pub fn already_tagged(message: &str) -> Option<(String, String)> {
     let rest = message.split("build ").nth(1)?;
     let (nvr, rest) = rest.split_once(" already tagged (")?;

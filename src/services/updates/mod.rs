@@ -4,6 +4,7 @@
 //! that the caller runs after the commit.
 
 pub mod approve;
+pub mod automatic;
 pub mod comments;
 pub mod obsolete;
 pub mod requests;

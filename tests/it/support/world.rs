@@ -121,8 +121,13 @@ impl World {
         &self.tokens[user]
     }
 
-    /// Registers a build (no RPM files) and tags it into `tag`.
+    /// Registers a build of alice's (no RPM files) and tags it into `tag`.
     pub fn build_in(&self, nvr: &str, tag: &str) {
+        self.build_by(nvr, tag, "alice");
+    }
+
+    /// Registers a build owned by `owner` and tags it into `tag`.
+    pub fn build_by(&self, nvr: &str, tag: &str, owner: &str) {
         let (rest, release) = nvr.rsplit_once('-').expect("an NVR");
         let (name, version) = rest.rsplit_once('-').expect("an NVR");
         let mut conn = self.db.conn();
@@ -136,7 +141,7 @@ impl World {
                 release,
                 epoch: None,
                 nvr,
-                owner_name: "alice",
+                owner_name: owner,
                 state: 1,
                 task_id: None,
                 creation_event: event.id,
