@@ -295,6 +295,23 @@ impl BuildSystem for LocalBuildSystem {
             .collect())
     }
 
+    fn create_tag_under(&self, name: &str, parent: &str, perm: Option<&str>) -> BuildsysResult<()> {
+        let created = self.create_tag(name, &[parent.to_owned()], None, &serde_json::json!({}))?;
+        if perm.is_some() {
+            let mut conn = self.conn()?;
+            Tag::set_perm(&mut conn, created.id, perm)?;
+        }
+        Ok(())
+    }
+
+    fn delete_tag(&self, name: &str) -> BuildsysResult<()> {
+        let mut conn = self.conn()?;
+        write_transaction(&mut conn, |conn| {
+            let tag = existing_tag(conn, name)?;
+            Ok(Tag::delete(conn, tag.id)?)
+        })
+    }
+
     /// Read from the source RPM under the top directory, where `pipal buildsys import` put it.
     fn changelog(&self, nvr: &str) -> BuildsysResult<Vec<ChangelogEntry>> {
         let mut conn = self.conn()?;

@@ -114,7 +114,8 @@ pub enum BuildsysError {
 
 pub type BuildsysResult<T> = Result<T, BuildsysError>;
 
-/// One change of a build's tags.
+/// One change of a build's tags, or of the tags an update brings with it (a side tag's
+/// signing and testing tags).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum TagOp {
@@ -131,6 +132,15 @@ pub enum TagOp {
         from: String,
         to: String,
         nvr: String,
+    },
+    /// A tag inheriting from `parent`.
+    CreateTag {
+        name: String,
+        parent: String,
+        perm: Option<String>,
+    },
+    DeleteTag {
+        name: String,
     },
 }
 
@@ -155,6 +165,8 @@ impl TagOp {
             TagOp::Tag { tag, nvr } => format!("tag {nvr} into {tag}"),
             TagOp::Untag { tag, nvr } => format!("untag {nvr} from {tag}"),
             TagOp::Move { from, to, nvr } => format!("move {nvr} from {from} to {to}"),
+            TagOp::CreateTag { name, parent, .. } => format!("create tag {name} under {parent}"),
+            TagOp::DeleteTag { name } => format!("delete tag {name}"),
         }
     }
 }
@@ -180,6 +192,11 @@ pub trait BuildSystem: Send + Sync {
     /// Side tags (tags whose extra has `sidetag: true`), optionally of one user, by name.
     fn list_side_tags(&self, user: Option<&str>) -> BuildsysResult<Vec<TagInfo>>;
     fn tag_build(&self, tag: &str, nvr: &str, who: &str) -> BuildsysResult<()>;
+    /// Creates `name` inheriting from `parent`, with a permission when given (Koji's
+    /// `createTag`, then `editTag2(perm=)`); [`BuildsysError::TagExists`] if it exists.
+    fn create_tag_under(&self, name: &str, parent: &str, perm: Option<&str>) -> BuildsysResult<()>;
+    /// Deletes a tag (Koji's `deleteTag`); [`BuildsysError::NoSuchTag`] if there is none.
+    fn delete_tag(&self, name: &str) -> BuildsysResult<()>;
     fn untag_build(&self, tag: &str, nvr: &str, who: &str) -> BuildsysResult<()>;
     /// Koji's `moveBuild`: into `to`, out of `from`.
     fn move_build(&self, from: &str, to: &str, nvr: &str, who: &str) -> BuildsysResult<()> {
@@ -194,6 +211,10 @@ pub trait BuildSystem: Send + Sync {
                 TagOp::Tag { tag, nvr } => self.tag_build(tag, nvr, who),
                 TagOp::Untag { tag, nvr } => self.untag_build(tag, nvr, who),
                 TagOp::Move { from, to, nvr } => self.move_build(from, to, nvr, who),
+                TagOp::CreateTag { name, parent, perm } => {
+                    self.create_tag_under(name, parent, perm.as_deref())
+                }
+                TagOp::DeleteTag { name } => self.delete_tag(name),
             })
             .collect()
     }

@@ -189,6 +189,30 @@ impl Tag {
             .load(conn)
     }
 
+    pub fn set_perm(conn: &mut DbConnection, id: i32, perm: Option<&str>) -> QueryResult<()> {
+        diesel::update(buildsys_tags::table.find(id))
+            .set(buildsys_tags::perm.eq(perm))
+            .execute(conn)
+            .map(drop)
+    }
+
+    /// Deletes a tag with its listings and its place in inheritance (Koji's `deleteTag`).
+    pub fn delete(conn: &mut DbConnection, id: i32) -> QueryResult<()> {
+        diesel::delete(buildsys_tag_listing::table.filter(buildsys_tag_listing::tag_id.eq(id)))
+            .execute(conn)?;
+        diesel::delete(
+            buildsys_tag_inheritance::table.filter(
+                buildsys_tag_inheritance::tag_id
+                    .eq(id)
+                    .or(buildsys_tag_inheritance::parent_id.eq(id)),
+            ),
+        )
+        .execute(conn)?;
+        diesel::delete(buildsys_tags::table.find(id))
+            .execute(conn)
+            .map(drop)
+    }
+
     pub fn set_extra(conn: &mut DbConnection, id: i32, extra: &str) -> QueryResult<()> {
         diesel::update(buildsys_tags::table.find(id))
             .set(buildsys_tags::extra.eq(extra))

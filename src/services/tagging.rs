@@ -2,7 +2,8 @@
 //! the same transaction as the change that needs them, then runs the job right after the
 //! commit; if that fails (or the process dies) the worker retries it. Jobs of one update share
 //! a queue, so they never overtake each other. Every operation is idempotent: tagging a build
-//! already in the tag, or untagging one that is not, succeeds.
+//! already in the tag, untagging one that is not, creating a tag that exists or deleting one
+//! that is gone, succeeds.
 
 use std::sync::Arc;
 
@@ -46,6 +47,16 @@ impl ApplyTagOp for TagOp {
                 }
                 other => other,
             },
+            TagOp::CreateTag { name, parent, perm } => {
+                match buildsys.create_tag_under(name, parent, perm.as_deref()) {
+                    Err(BuildsysError::TagExists(_)) => Ok(()),
+                    other => other,
+                }
+            }
+            TagOp::DeleteTag { name } => match buildsys.delete_tag(name) {
+                Err(BuildsysError::NoSuchTag(_)) => Ok(()),
+                other => other,
+            },
         }
     }
 }
@@ -71,6 +82,8 @@ pub fn enqueue(
         .filter(|op| match op {
             TagOp::Tag { tag, .. } | TagOp::Untag { tag, .. } => !tag.is_empty(),
             TagOp::Move { from, to, .. } => !from.is_empty() && !to.is_empty(),
+            TagOp::CreateTag { name, parent, .. } => !name.is_empty() && !parent.is_empty(),
+            TagOp::DeleteTag { name } => !name.is_empty(),
         })
         .collect();
     if ops.is_empty() {

@@ -17,6 +17,11 @@ fn rawhide(w: &World) {
     release.state = ReleaseState::Pending;
     release.composed_by_bodhi = false;
     release.create_automatic_updates = true;
+    // As Fedora configures Rawhide: no karma or days needed.
+    release.min_karma = Some(0);
+    release.critpath_min_karma = Some(0);
+    release.mandatory_days_in_testing = Some(0);
+    release.critpath_mandatory_days_in_testing = Some(0);
     w.add_release(&release);
 }
 
@@ -141,4 +146,85 @@ async fn no_automatic_update_for_blacklisted_owners_or_other_tags() {
 
     let all = get_json(&app, "/updates/").await;
     assert_eq!(all["total"], 0, "{all}");
+}
+
+/// A side-tag update of Rawhide (spec §2.4): Pipal creates the side tag's own signing and
+/// testing tags, the signer signs there, the update goes to testing and, once approved,
+/// to stable, and the side tags are deleted.
+#[actix_web::test]
+async fn a_rawhide_side_tag_update_is_signed_in_its_own_tags_which_go_when_it_is_stable() {
+    use crate::support::world::post_ok;
+
+    let w = World::with_state(|s| s.buildsys.local.autosign_delay_secs = 0);
+    rawhide(&w);
+    w.local()
+        .create_tag(
+            "f45-build-side-7",
+            &["f45-updates-candidate".to_owned()],
+            None,
+            &serde_json::json!({"sidetag": true, "sidetag_user": "alice"}),
+        )
+        .unwrap();
+    w.build_in("nano-8.5-1.fc45", "f45-build-side-7");
+    w.build_in("vim-9.3-1.fc45", "f45-build-side-7");
+    let app = init_service(pipal::web::app(w.state.clone())).await;
+
+    let body = post_ok(
+        &app,
+        w.token("alice"),
+        "/updates/",
+        serde_json::json!({"from_tag": "f45-build-side-7", "type": "enhancement",
+                           "notes": "nano and vim together."}),
+    )
+    .await;
+    let alias = body["alias"].as_str().unwrap().to_owned();
+    let worker = Worker::with_all_handlers(w.state.clone());
+    while worker.run_one().unwrap().is_some() {}
+    let testing_pending = w
+        .state
+        .buildsys
+        .get_tag("f45-build-side-7-testing-pending")
+        .unwrap()
+        .expect("the side tag's testing tag was created");
+    assert_eq!(testing_pending.perm.as_deref(), Some("autosign"));
+    assert_eq!(
+        w.state
+            .buildsys
+            .full_inheritance("f45-build-side-7-signing-pending")
+            .unwrap()
+            .first()
+            .map(String::as_str),
+        Some("f45-build-side-7")
+    );
+    for nvr in ["nano-8.5-1.fc45", "vim-9.3-1.fc45"] {
+        assert!(
+            w.tags(nvr)
+                .contains(&"f45-build-side-7-signing-pending".to_owned())
+        );
+    }
+
+    // The (local) signer signs both: the update is in testing.
+    worker.make_periodic_due("local_signer").unwrap();
+    while worker.run_one().unwrap().is_some() {}
+    let update = get_json(&app, &format!("/updates/{alias}")).await["update"].clone();
+    assert_eq!(update["status"], "testing");
+
+    // Rawhide has no days in testing: approve_testing pushes it to stable at once.
+    worker.make_periodic_due("approve_testing").unwrap();
+    while worker.run_one().unwrap().is_some() {}
+    let update = get_json(&app, &format!("/updates/{alias}")).await["update"].clone();
+    assert_eq!(update["status"], "stable");
+    for nvr in ["nano-8.5-1.fc45", "vim-9.3-1.fc45"] {
+        assert_eq!(w.tags(nvr), ["f45-updates"], "{nvr}");
+    }
+    for tag in [
+        "f45-build-side-7",
+        "f45-build-side-7-signing-pending",
+        "f45-build-side-7-testing-pending",
+    ] {
+        assert!(
+            w.state.buildsys.get_tag(tag).unwrap().is_none(),
+            "{tag} was deleted"
+        );
+    }
 }

@@ -156,6 +156,10 @@ fn tag_call(op: &TagOp) -> KojiCall {
             KojiCall::new("moveBuild", vec![json!(from), json!(to), json!(nvr)])
         }
         TagOp::Untag { tag, nvr } => KojiCall::new("untagBuild", vec![json!(tag), json!(nvr)]),
+        TagOp::CreateTag { name, parent, .. } => {
+            KojiCall::new("createTag", vec![json!(name)]).kwarg("parent", json!(parent))
+        }
+        TagOp::DeleteTag { name } => KojiCall::new("deleteTag", vec![json!(name)]),
     }
 }
 
@@ -182,6 +186,10 @@ fn to_buildsys_error(error: KojiError) -> BuildsysError {
         }
         Some(codes::GENERIC_ERROR) if message.starts_with("No such build") => {
             BuildsysError::NoSuchBuild(parse::unquote(&message["No such build:".len()..]))
+        }
+        Some(codes::GENERIC_ERROR) if message.starts_with("A tag with the name") => {
+            let name = message.split('\'').nth(1).unwrap_or_default();
+            BuildsysError::TagExists(name.to_owned())
         }
         Some(codes::GENERIC_ERROR) if message.starts_with("No such tagInfo") => {
             BuildsysError::NoSuchTag(parse::unquote(&message["No such tagInfo:".len()..]))
@@ -273,6 +281,23 @@ impl BuildSystem for KojiBuildSystem {
             .unwrap_or(Ok(()))
     }
 
+    fn create_tag_under(&self, name: &str, parent: &str, perm: Option<&str>) -> BuildsysResult<()> {
+        self.call(tag_call(&TagOp::CreateTag {
+            name: name.to_owned(),
+            parent: parent.to_owned(),
+            perm: None,
+        }))?;
+        if let Some(perm) = perm {
+            self.call(KojiCall::new("editTag2", vec![json!(name)]).kwarg("perm", json!(perm)))?;
+        }
+        Ok(())
+    }
+
+    fn delete_tag(&self, name: &str) -> BuildsysResult<()> {
+        self.call(KojiCall::new("deleteTag", vec![json!(name)]))
+            .map(|_| ())
+    }
+
     /// Koji acts as the logged-in user; `who` matters only to the local build system.
     fn untag_build(&self, tag: &str, nvr: &str, _who: &str) -> BuildsysResult<()> {
         self.call(KojiCall::new("untagBuild", vec![json!(tag), json!(nvr)]))
@@ -294,8 +319,15 @@ impl BuildSystem for KojiBuildSystem {
 
     /// Untags synchronously (Koji's untagBuild has no task), then submits every tag and move
     /// in multicall batches and waits for their tasks, polling them together.
+    /// New tags first, then untags (one multicall), then tag and move tasks (multicalls,
+    /// polled together), deleted tags last.
     fn apply_batch(&self, ops: &[TagOp], _who: &str) -> Vec<BuildsysResult<()>> {
         let mut results: Vec<BuildsysResult<()>> = ops.iter().map(|_| Ok(())).collect();
+        for (index, op) in ops.iter().enumerate() {
+            if let TagOp::CreateTag { name, parent, perm } = op {
+                results[index] = self.create_tag_under(name, parent, perm.as_deref());
+            }
+        }
         let untags: Vec<(usize, KojiCall)> = ops
             .iter()
             .enumerate()
@@ -320,10 +352,15 @@ impl BuildSystem for KojiBuildSystem {
         let tasks: Vec<(usize, &TagOp)> = ops
             .iter()
             .enumerate()
-            .filter(|(_, op)| !matches!(op, TagOp::Untag { .. }))
+            .filter(|(_, op)| matches!(op, TagOp::Tag { .. } | TagOp::Move { .. }))
             .collect();
         if !tasks.is_empty() {
             self.run_tag_tasks(&tasks, &mut results);
+        }
+        for (index, op) in ops.iter().enumerate() {
+            if let TagOp::DeleteTag { name } = op {
+                results[index] = self.delete_tag(name);
+            }
         }
         results
     }

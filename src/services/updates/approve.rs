@@ -4,7 +4,7 @@
 
 use diesel::prelude::*;
 
-use crate::buildsys::{BuildSystem, ListTaggedOptions};
+use crate::buildsys::{BuildSystem, ListTaggedOptions, TagOp};
 use crate::db::DbConnection;
 use crate::db::schema::updates;
 use crate::db::types::{UpdateRequest, UpdateStatus};
@@ -141,14 +141,29 @@ fn push_to_stable_directly(
         return Ok(());
     }
     let mut ops = tag_all(&builds, &release.stable_tag);
-    for tag in [
-        &release.pending_testing_tag,
-        &release.pending_stable_tag,
-        &release.pending_signing_tag,
-        &release.testing_tag,
-        &release.candidate_tag,
-    ] {
-        ops.extend(untag_all(&builds, tag));
+    match update.from_tag.as_deref() {
+        // The side tag has done its job: it goes, with its signing and testing tags.
+        Some(from_tag) => {
+            for tag in [
+                format!("{from_tag}-signing-pending"),
+                format!("{from_tag}-testing-pending"),
+                from_tag.to_owned(),
+            ] {
+                ops.push(TagOp::DeleteTag { name: tag });
+            }
+            ops.extend(untag_all(&builds, &release.testing_tag));
+        }
+        None => {
+            for tag in [
+                &release.pending_testing_tag,
+                &release.pending_stable_tag,
+                &release.pending_signing_tag,
+                &release.testing_tag,
+                &release.candidate_tag,
+            ] {
+                ops.extend(untag_all(&builds, tag));
+            }
+        }
     }
     ctx.tag(conn, update, agent, ops)?;
     update.status = UpdateStatus::Stable;

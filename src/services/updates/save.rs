@@ -496,8 +496,7 @@ pub fn create(
             requests::set_request(conn, ctx, &mut update, UpdateRequest::Testing, user.name())?;
         } else {
             let builds = builds_of(conn, update.id)?;
-            let mut ops = tag_all(&builds, &release.pending_signing_tag);
-            ops.extend(tag_all(&builds, &release.candidate_tag));
+            let ops = side_tag_signing_ops(release, &update, &builds);
             ctx.tag(conn, &update, user.name(), ops)?;
         }
         if ctx.settings.rules.test_gating_required && update.request != Some(UpdateRequest::Testing)
@@ -517,6 +516,38 @@ pub fn create(
         }
     }
     Ok(Saved { updates, caveats })
+}
+
+/// Where a new side-tag update's builds go to be signed (Bodhi's
+/// `handle_side_and_related_tags`): a composed release's signing and candidate tags; for a
+/// release Pipal does not compose, the side tag's own `-signing-pending` and
+/// `-testing-pending` tags, created under it (the testing one with the `autosign` permission
+/// for the signer), and the builds into the first.
+pub fn side_tag_signing_ops(release: &Release, update: &Update, builds: &[Build]) -> Vec<TagOp> {
+    let Some(from_tag) = update
+        .from_tag
+        .as_deref()
+        .filter(|_| !release.composed_by_bodhi)
+    else {
+        let mut ops = tag_all(builds, &release.pending_signing_tag);
+        ops.extend(tag_all(builds, &release.candidate_tag));
+        return ops;
+    };
+    let signing = format!("{from_tag}-signing-pending");
+    let mut ops = vec![
+        TagOp::CreateTag {
+            name: signing.clone(),
+            parent: from_tag.to_owned(),
+            perm: None,
+        },
+        TagOp::CreateTag {
+            name: format!("{from_tag}-testing-pending"),
+            parent: from_tag.to_owned(),
+            perm: Some("autosign".to_owned()),
+        },
+    ];
+    ops.extend(tag_all(builds, &signing));
+    ops
 }
 
 /// Edits an update (Bodhi's `Update.edit`).
