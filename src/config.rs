@@ -22,6 +22,7 @@ pub struct Settings {
     pub bus: BusSettings,
     pub log: LogSettings,
     pub worker: WorkerSettings,
+    pub masher: MasherSettings,
     pub rules: RulesSettings,
     pub accounts: AccountsSettings,
     pub oidc: OidcSettings,
@@ -298,6 +299,29 @@ impl Default for WorkerSettings {
         WorkerSettings {
             poll_interval_ms: 1000,
             lease_secs: 60,
+        }
+    }
+}
+
+/// How the masher runs composes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MasherSettings {
+    /// Composes running at once, over all workers sharing the database.
+    pub max_concurrent_composes: u16,
+    /// How long a compose stays leased to its worker without renewal; a compose whose worker
+    /// died is resumed by another once its lease expires.
+    pub lease_secs: u64,
+    /// How often an idle masher looks for composes to run.
+    pub poll_interval_ms: u64,
+}
+
+impl Default for MasherSettings {
+    fn default() -> Self {
+        MasherSettings {
+            max_concurrent_composes: 2,
+            lease_secs: 60,
+            poll_interval_ms: 2000,
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod fakekoji;
 pub mod json;
 pub mod markdown;
+pub mod masher;
 pub mod models;
 pub mod services;
 pub mod state;

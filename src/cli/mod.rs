@@ -5,6 +5,7 @@ mod accounts;
 mod buildsys;
 mod koji;
 mod package;
+mod push;
 mod release;
 mod serve;
 
@@ -71,6 +72,10 @@ pub enum Command {
     Koji(koji::KojiCommand),
     /// Fill the database with demo releases, users, builds and updates.
     Demo,
+    /// Start composes of the updates with requests (Bodhi's bodhi-push), or resume failed ones.
+    Push(push::PushArgs),
+    /// Show the composes in flight and the latest finished ones.
+    Composes(push::ComposesArgs),
 }
 
 /// What every subcommand gets: the loaded settings.
@@ -113,6 +118,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve::serve(ctx, args),
         Command::Worker => serve::worker_only(ctx),
+        Command::Push(args) => push::push(ctx, args),
+        Command::Composes(args) => push::composes(ctx, args),
         Command::Migrate => migrate(&ctx),
         Command::CheckConfig => {
             print!("{}", ctx.settings.to_masked_toml()?);

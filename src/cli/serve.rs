@@ -8,6 +8,7 @@ use clap::Args;
 use tokio::sync::watch;
 
 use super::Context;
+use crate::masher::Masher;
 use crate::state::AppState;
 use crate::worker::Worker;
 
@@ -39,32 +40,44 @@ pub fn worker_only(ctx: Context) -> anyhow::Result<()> {
     let state = AppState::new(db, ctx.settings)?;
     actix_web::rt::System::new().block_on(async move {
         let (stop, stopped) = watch::channel(false);
-        let consumer = spawn_tag_consumer(&state, stopped.clone());
-        let worker = actix_web::rt::spawn(Arc::new(Worker::with_all_handlers(state)).run(stopped));
+        let background = spawn_background(&state, &stopped);
         wait_for_shutdown_signal().await?;
         tracing::info!("shutting down");
         let _ = stop.send(true);
-        worker.await.context("the worker task failed")?;
-        if let Some(consumer) = consumer {
-            let _ = consumer.await;
-        }
-        Ok(())
+        join_background(background).await
     })
 }
 
-/// Starts the buildsys.tag consumer next to a worker, when a broker is configured.
-fn spawn_tag_consumer(
+/// Starts what runs next to (or instead of) the HTTP server: the job worker, one masher loop
+/// per compose that may run at once, and the buildsys.tag consumer when a broker is set.
+fn spawn_background(
     state: &AppState,
-    stopped: watch::Receiver<bool>,
-) -> Option<tokio::task::JoinHandle<()>> {
-    let settings = state.settings.buildsys.events.clone();
-    (!settings.amqp_url.is_empty()).then(|| {
-        tokio::spawn(crate::buildsys::events::consume_tag_events(
+    stopped: &watch::Receiver<bool>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut tasks = vec![tokio::spawn(
+        Arc::new(Worker::with_all_handlers(state.clone())).run(stopped.clone()),
+    )];
+    for _ in 0..state.settings.masher.max_concurrent_composes.max(1) {
+        tasks.push(tokio::spawn(
+            Arc::new(Masher::new(state.clone())).run(stopped.clone()),
+        ));
+    }
+    let events = state.settings.buildsys.events.clone();
+    if !events.amqp_url.is_empty() {
+        tasks.push(tokio::spawn(crate::buildsys::events::consume_tag_events(
             state.db.clone(),
-            settings,
-            stopped,
-        ))
-    })
+            events,
+            stopped.clone(),
+        )));
+    }
+    tasks
+}
+
+async fn join_background(tasks: Vec<tokio::task::JoinHandle<()>>) -> anyhow::Result<()> {
+    for task in tasks {
+        task.await.context("a background task failed")?;
+    }
+    Ok(())
 }
 
 fn prepare_directories(ctx: &Context) -> anyhow::Result<()> {
@@ -100,11 +113,11 @@ async fn run_server(
     let server_task = actix_web::rt::spawn(server);
 
     let (stop, stopped) = watch::channel(false);
-    let consumer_task = with_worker
-        .then(|| spawn_tag_consumer(&state, stopped.clone()))
-        .flatten();
-    let worker_task = with_worker
-        .then(|| actix_web::rt::spawn(Arc::new(Worker::with_all_handlers(state)).run(stopped)));
+    let background = if with_worker {
+        spawn_background(&state, &stopped)
+    } else {
+        Vec::new()
+    };
 
     wait_for_shutdown_signal().await?;
     tracing::info!("shutting down");
@@ -114,12 +127,7 @@ async fn run_server(
         .await
         .context("the HTTP server task failed")?
         .context("the HTTP server failed")?;
-    if let Some(worker) = worker_task {
-        worker.await.context("the worker task failed")?;
-    }
-    if let Some(consumer) = consumer_task {
-        let _ = consumer.await;
-    }
+    join_background(background).await?;
     tracing::info!("stopped");
     Ok(())
 }

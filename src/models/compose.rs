@@ -114,6 +114,115 @@ impl Compose {
             .map(drop)
     }
 
+    pub fn by_id(conn: &mut DbConnection, id: i32) -> QueryResult<Compose> {
+        composes::table
+            .find(id)
+            .select(Compose::as_select())
+            .first(conn)
+    }
+
+    /// Claims the next compose a worker may run: not finished or failed, not leased (or its
+    /// lease expired: the worker died), while fewer than `max_running` composes hold a live
+    /// lease. Stable composes first, then the oldest. Compare-and-set on the lease, so two
+    /// workers never take the same compose.
+    pub fn claim_next(
+        conn: &mut DbConnection,
+        owner: &str,
+        now: NaiveDateTime,
+        lease: chrono::Duration,
+        max_running: i64,
+    ) -> QueryResult<Option<Compose>> {
+        let running: i64 = composes::table
+            .filter(composes::lease_expires_at.gt(now))
+            .count()
+            .get_result(conn)?;
+        if running >= max_running {
+            return Ok(None);
+        }
+        let claimable = || {
+            composes::state
+                .ne_all([ComposeState::Success, ComposeState::Failed])
+                .and(
+                    composes::lease_expires_at
+                        .is_null()
+                        .or(composes::lease_expires_at.le(now)),
+                )
+        };
+        let mut candidates: Vec<Compose> = composes::table
+            .filter(claimable())
+            .select(Compose::as_select())
+            .load(conn)?;
+        candidates.sort_by_key(|c| (c.request != UpdateRequest::Stable, c.id));
+        for candidate in candidates {
+            let claimed = diesel::update(
+                composes::table
+                    .filter(composes::id.eq(candidate.id))
+                    .filter(claimable()),
+            )
+            .set((
+                composes::lease_owner.eq(Some(owner)),
+                composes::lease_expires_at.eq(Some(now + lease)),
+                composes::attempts.eq(composes::attempts + 1),
+            ))
+            .returning(composes::all_columns)
+            .get_result(conn)
+            .optional()?;
+            if claimed.is_some() {
+                return Ok(claimed);
+            }
+        }
+        Ok(None)
+    }
+
+    /// Extends the lease; false when `owner` no longer holds it (it expired and another
+    /// worker took the compose over), in which case the owner must stop.
+    pub fn renew(
+        conn: &mut DbConnection,
+        id: i32,
+        owner: &str,
+        until: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        let renewed = diesel::update(
+            composes::table
+                .filter(composes::id.eq(id))
+                .filter(composes::lease_owner.eq(owner)),
+        )
+        .set(composes::lease_expires_at.eq(Some(until)))
+        .execute(conn)?;
+        Ok(renewed == 1)
+    }
+
+    /// Records a failure: state `failed` with the message, lease released. The updates stay
+    /// locked until the compose is resumed.
+    pub fn fail(
+        conn: &mut DbConnection,
+        id: i32,
+        message: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
+        diesel::update(composes::table.find(id))
+            .set((
+                composes::state.eq(ComposeState::Failed),
+                composes::state_date.eq(now),
+                composes::error_message.eq(Some(message)),
+                composes::lease_owner.eq(None::<String>),
+                composes::lease_expires_at.eq(None::<NaiveDateTime>),
+            ))
+            .execute(conn)
+            .map(drop)
+    }
+
+    pub fn save_checkpoints(
+        conn: &mut DbConnection,
+        id: i32,
+        checkpoints: &str,
+    ) -> QueryResult<()> {
+        diesel::update(composes::table.find(id))
+            .set(composes::checkpoints.eq(checkpoints))
+            .execute(conn)
+            .map(drop)
+    }
+
     pub fn delete(conn: &mut DbConnection, id: i32) -> QueryResult<()> {
         diesel::delete(composes::table.find(id))
             .execute(conn)

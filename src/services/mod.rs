@@ -7,6 +7,7 @@ pub mod karma;
 pub mod oidc;
 pub mod overrides;
 pub mod permissions;
+pub mod push;
 pub mod releases;
 pub mod requirements;
 pub mod tagging;

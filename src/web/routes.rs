@@ -43,6 +43,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(overrides::save)
         .service(overrides::get)
         .service(composes::list)
+        .service(composes::start)
         .service(composes::get)
         .service(misc::render_markdown)
         .service(misc::latest_candidates)

@@ -21,7 +21,7 @@ pub fn handlers() -> Vec<Arc<dyn JobHandler>> {
 }
 
 /// Runs the build system jobs a change enqueued, now that it is committed.
-pub(super) fn run_jobs(state: &AppState, jobs: Vec<i32>) {
+pub(crate) fn run_jobs(state: &AppState, jobs: Vec<i32>) {
     if jobs.is_empty() {
         return;
     }

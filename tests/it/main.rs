@@ -18,6 +18,7 @@ mod jobs;
 mod koji;
 mod koji_signing;
 mod lifecycle;
+mod masher;
 mod migrations;
 mod models;
 mod signing;

@@ -1,0 +1,437 @@
+//! The steps of a compose, in Bodhi's order (spec §6.3). Each step either is recorded as done
+//! in the compose's checkpoints in the same transaction as its database changes, or is
+//! idempotent against the build system (a build already in its target tag is not moved
+//! again), so a compose resumed after a crash at any point finishes without losing or doubling
+//! work. Repositories come in a later step (the masher's repository writer); until then a
+//! compose moves tags and statuses only, as Bodhi's container composes do.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, anyhow};
+
+use crate::buildsys::{BuildsysError, TagOp};
+use crate::db::types::{ComposeState, ReleaseState, UpdateRequest, UpdateStatus};
+use crate::db::{DbConnection, write_transaction};
+use crate::error::AppResult;
+use crate::models::build::Build;
+use crate::models::now;
+use crate::models::release::TagKind;
+use crate::models::update::Update;
+use crate::services::requirements::meets_requirements_why;
+use crate::services::updates::comments::{check_karma_thresholds, system_comment};
+use crate::services::updates::obsolete::obsolete_older_updates;
+use crate::services::updates::{Ctx, compare_evr, karma_of, known_tags, split_nvr, system_user};
+use crate::state::AppState;
+
+use super::work::Work;
+
+/// Runs the compose's remaining steps. `heartbeat` renews the lease between steps and fails
+/// when another worker has taken the compose over.
+pub fn run(
+    state: &AppState,
+    conn: &mut DbConnection,
+    work: &mut Work,
+    heartbeat: &dyn Fn() -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    write_transaction(conn, |conn| {
+        work.set_state(conn, ComposeState::Initializing, now())
+    })?;
+    if work.request() == UpdateRequest::Stable && !work.done("perform_gating") {
+        perform_gating(state, conn, work)?;
+    }
+    heartbeat()?;
+    if !work.done("determine_and_perform_tag_actions") {
+        tag_actions(state, conn, work)?;
+    }
+    heartbeat()?;
+    if !work.done("remove_pending_tags") {
+        remove_pending_tags(state, conn, work)?;
+    }
+    heartbeat()?;
+    if !work.done("mark_status_changes") {
+        mark_status_changes(state, conn, work)?;
+    }
+    write_transaction(conn, |conn| {
+        work.set_state(conn, ComposeState::Notifying, now())
+    })?;
+    if !work.done("status_comments") {
+        status_comments(state, conn, work)?;
+    }
+    heartbeat()?;
+    if !work.done("unlock_updates") {
+        unlock_updates(conn, work)?;
+    }
+    if !work.done("thresholds_and_obsoleting") {
+        thresholds_and_obsoleting(state, conn, work)?;
+    }
+    Ok(())
+}
+
+/// Python's repr of a string, as Bodhi's ejection comment shows the reason.
+fn py_repr(text: &str) -> String {
+    if text.contains('\'') && !text.contains('"') {
+        format!("\"{}\"", text.replace('\\', "\\\\"))
+    } else {
+        format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
+    }
+}
+
+fn python_list(items: &[String]) -> String {
+    crate::services::updates::save::python_list(items)
+}
+
+/// Bodhi's `eject_from_compose`: the update leaves the push with a comment saying why, its
+/// request dropped and its pending tag removed; the compose goes on without it.
+fn eject(
+    state: &AppState,
+    conn: &mut DbConnection,
+    work: &mut Work,
+    update: &mut Update,
+    reason: &str,
+) -> AppResult<()> {
+    let mut ctx = Ctx::new(&state.settings, now());
+    let builds = Build::for_updates(conn, &[update.id])?;
+    let pending = match work.request() {
+        UpdateRequest::Stable => work.release.pending_stable_tag.clone(),
+        _ => work.release.pending_testing_tag.clone(),
+    };
+    write_transaction(conn, |conn| -> AppResult<()> {
+        update.locked = false;
+        update.request = None;
+        update.save(conn)?;
+        system_comment(
+            conn,
+            &mut ctx,
+            update,
+            &format!(
+                "{} ejected from the push because {}",
+                update.alias,
+                py_repr(reason)
+            ),
+        )?;
+        let agent = system_user(conn, &state.settings, ctx.now)?.name;
+        let ops = builds
+            .iter()
+            .map(|b| TagOp::untag(&pending, &b.nvr))
+            .collect();
+        ctx.tag(conn, update, &agent, ops)?;
+        work.forget(update.id);
+        work.save(conn)?;
+        Ok(())
+    })?;
+    crate::worker::periodic::run_jobs(state, ctx.jobs);
+    tracing::info!(alias = %update.alias, reason, "ejected from the push");
+    Ok(())
+}
+
+/// Stable pushes: updates that no longer meet their requirements leave the push.
+fn perform_gating(
+    state: &AppState,
+    conn: &mut DbConnection,
+    work: &mut Work,
+) -> anyhow::Result<()> {
+    let now = now();
+    for mut update in work.updates(conn)? {
+        let karma = karma_of(conn, update.id, &state.settings)?;
+        let (met, reason) = meets_requirements_why(
+            &update,
+            &work.release,
+            karma.total,
+            &state.settings.rules,
+            now,
+        );
+        if !met {
+            eject(state, conn, work, &mut update, &reason)?;
+        }
+    }
+    write_transaction(conn, |conn| {
+        work.mark_done("perform_gating");
+        work.save(conn)
+    })?;
+    Ok(())
+}
+
+/// The tag a request puts builds in (spec §2.1): the testing tag, or the stable tag (the dist
+/// tag of a pending release).
+fn requested_tag(work: &Work) -> String {
+    match work.request() {
+        UpdateRequest::Stable if work.release.state == ReleaseState::Pending => {
+            work.release.dist_tag.clone()
+        }
+        UpdateRequest::Stable => work.release.stable_tag.clone(),
+        _ => work.release.testing_tag.clone(),
+    }
+}
+
+/// Moves every build from its candidate (or testing) tag to the requested tag: packages with
+/// several updates in this push one build at a time, oldest first, so the newest is tagged
+/// last; the rest in multicall batches. A build whose source tag cannot be found is ejected
+/// with its update; a build already in the target tag is done (a resumed compose).
+fn tag_actions(state: &AppState, conn: &mut DbConnection, work: &mut Work) -> anyhow::Result<()> {
+    let target = requested_tag(work);
+    // Bodhi's skip_compose: stable updates of a pending or frozen release are tagged, not moved.
+    let tag_only = work.request() == UpdateRequest::Stable
+        && matches!(
+            work.release.state,
+            ReleaseState::Pending | ReleaseState::Frozen
+        );
+    let known = known_tags(conn)?;
+    let tags_of_kind = |kind: TagKind| -> Vec<String> {
+        known
+            .iter()
+            .filter(|(_, k, _)| *k == kind)
+            .map(|(tag, _, _)| tag.clone())
+            .collect()
+    };
+    let (testing_tags, candidate_tags) = (
+        tags_of_kind(TagKind::Testing),
+        tags_of_kind(TagKind::Candidate),
+    );
+    let buildsys = state.buildsys.as_ref();
+    let mut planned: Vec<(String, Option<i32>, String, String, TagOp)> = Vec::new();
+    for mut update in work.updates(conn)? {
+        let valid = if update.status == UpdateStatus::Testing {
+            &testing_tags
+        } else {
+            &candidate_tags
+        };
+        let mut ops = Vec::new();
+        let mut missing = None;
+        for build in Build::for_updates(conn, &[update.id])? {
+            let tags: Vec<String> = buildsys
+                .list_tags(&build.nvr)
+                .with_context(|| format!("reading the tags of {}", build.nvr))?
+                .into_iter()
+                .map(|t| t.name)
+                .collect();
+            if tags.contains(&target) {
+                continue;
+            }
+            let Some(from) = tags.iter().find(|t| valid.contains(t)) else {
+                missing = Some(format!(
+                    "Cannot find relevant tag for {}.  None of {} are in {}.",
+                    build.nvr,
+                    python_list(&tags),
+                    python_list(valid)
+                ));
+                break;
+            };
+            let op = if tag_only {
+                TagOp::tag(&target, &build.nvr)
+            } else {
+                TagOp::Move {
+                    from: from.clone(),
+                    to: target.clone(),
+                    nvr: build.nvr.clone(),
+                }
+            };
+            let (name, version, release) = split_nvr(&build.nvr).unwrap_or((&build.nvr, "", ""));
+            ops.push((
+                name.to_owned(),
+                build.epoch,
+                version.to_owned(),
+                release.to_owned(),
+                op,
+            ));
+        }
+        match missing {
+            Some(reason) => eject(state, conn, work, &mut update, &reason)?,
+            None => planned.extend(ops),
+        }
+    }
+    let mut per_package: BTreeMap<String, usize> = BTreeMap::new();
+    for (name, ..) in &planned {
+        *per_package.entry(name.clone()).or_default() += 1;
+    }
+    let (mut one_by_one, batch): (Vec<_>, Vec<_>) = planned
+        .into_iter()
+        .partition(|(name, ..)| per_package[name] > 1);
+    one_by_one.sort_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| compare_evr((a.1, &a.2, &a.3), (b.1, &b.2, &b.3)))
+    });
+    let agent = "bodhi";
+    let mut failures = Vec::new();
+    for (.., op) in &one_by_one {
+        if let Some(Err(error)) = buildsys.apply_batch(std::slice::from_ref(op), agent).pop() {
+            failures.push(format!("{}: {error}", op.describe()));
+        }
+    }
+    let batch_ops: Vec<TagOp> = batch.into_iter().map(|(.., op)| op).collect();
+    for (op, result) in batch_ops
+        .iter()
+        .zip(buildsys.apply_batch(&batch_ops, agent))
+    {
+        if let Err(error) = result {
+            failures.push(format!("{}: {error}", op.describe()));
+        }
+    }
+    if !failures.is_empty() {
+        return Err(anyhow!("Failed to move builds: {}", python_list(&failures)));
+    }
+    write_transaction(conn, |conn| {
+        work.mark_done("determine_and_perform_tag_actions");
+        work.save(conn)
+    })?;
+    Ok(())
+}
+
+/// Out of the pending tags: stable pushes leave the pending-stable tag (and the side tag),
+/// testing pushes the signing and pending-testing tags.
+fn remove_pending_tags(
+    state: &AppState,
+    conn: &mut DbConnection,
+    work: &mut Work,
+) -> anyhow::Result<()> {
+    let mut ops = Vec::new();
+    for update in work.updates(conn)? {
+        for build in Build::for_updates(conn, &[update.id])? {
+            let mut tags = match work.request() {
+                UpdateRequest::Stable => vec![work.release.pending_stable_tag.clone()],
+                _ => vec![
+                    work.release.pending_signing_tag.clone(),
+                    work.release.pending_testing_tag.clone(),
+                ],
+            };
+            if work.request() == UpdateRequest::Stable
+                && let Some(from_tag) = &update.from_tag
+            {
+                tags.push(from_tag.clone());
+            }
+            ops.extend(
+                tags.iter()
+                    .filter(|t| !t.is_empty())
+                    .map(|t| TagOp::untag(t, &build.nvr)),
+            );
+        }
+    }
+    let mut failures = Vec::new();
+    for (op, result) in ops.iter().zip(state.buildsys.apply_batch(&ops, "bodhi")) {
+        match result {
+            Ok(()) | Err(BuildsysError::NotTagged { .. } | BuildsysError::NoSuchTag(_)) => {}
+            Err(error) => failures.push(format!("{}: {error}", op.describe())),
+        }
+    }
+    if !failures.is_empty() {
+        return Err(anyhow!(
+            "Failed to remove pending tags: {}",
+            python_list(&failures)
+        ));
+    }
+    write_transaction(conn, |conn| {
+        work.mark_done("remove_pending_tags");
+        work.save(conn)
+    })?;
+    Ok(())
+}
+
+/// Testing or stable, with the date, and pushed; the side tags of stable updates are deleted.
+fn mark_status_changes(
+    state: &AppState,
+    conn: &mut DbConnection,
+    work: &mut Work,
+) -> anyhow::Result<()> {
+    let now = now();
+    let mut side_tags = Vec::new();
+    write_transaction(conn, |conn| -> AppResult<()> {
+        for mut update in work.updates(conn)? {
+            match work.request() {
+                UpdateRequest::Stable => {
+                    update.status = UpdateStatus::Stable;
+                    update.date_stable = Some(now);
+                    side_tags.extend(update.from_tag.clone());
+                }
+                _ => {
+                    update.status = UpdateStatus::Testing;
+                    update.date_testing = Some(now);
+                }
+            }
+            update.pushed = true;
+            update.save(conn)?;
+        }
+        work.mark_done("mark_status_changes");
+        work.save(conn)?;
+        Ok(())
+    })?;
+    for tag in side_tags {
+        match state.buildsys.delete_tag(&tag) {
+            Ok(()) | Err(BuildsysError::NoSuchTag(_)) => {}
+            Err(error) => tracing::warn!(tag, %error, "the side tag was not deleted"),
+        }
+    }
+    Ok(())
+}
+
+fn status_comments(
+    state: &AppState,
+    conn: &mut DbConnection,
+    work: &mut Work,
+) -> anyhow::Result<()> {
+    let text = match work.request() {
+        UpdateRequest::Stable => "This update has been pushed to stable.",
+        _ => "This update has been pushed to testing.",
+    };
+    let mut ctx = Ctx::new(&state.settings, now());
+    write_transaction(conn, |conn| -> AppResult<()> {
+        for update in work.updates(conn)? {
+            system_comment(conn, &mut ctx, &update, text)?;
+        }
+        work.mark_done("status_comments");
+        work.save(conn)?;
+        Ok(())
+    })?;
+    Ok(())
+}
+
+fn unlock_updates(conn: &mut DbConnection, work: &mut Work) -> anyhow::Result<()> {
+    write_transaction(conn, |conn| -> AppResult<()> {
+        for mut update in work.updates(conn)? {
+            update.request = None;
+            update.locked = false;
+            update.save(conn)?;
+        }
+        work.mark_done("unlock_updates");
+        work.save(conn)?;
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// Testing pushes check the karma thresholds again (karma that came while the update was
+/// locked); every push obsoletes older updates of the same packages.
+fn thresholds_and_obsoleting(
+    state: &AppState,
+    conn: &mut DbConnection,
+    work: &mut Work,
+) -> anyhow::Result<()> {
+    let mut ctx = Ctx::new(&state.settings, now());
+    write_transaction(conn, |conn| -> AppResult<()> {
+        let agent = system_user(conn, &state.settings, ctx.now)?.name;
+        for mut update in work.updates(conn)? {
+            if work.request() == UpdateRequest::Testing
+                && let Err(error) = check_karma_thresholds(conn, &mut ctx, &mut update, &agent)
+            {
+                tracing::warn!(alias = %update.alias, ?error, "karma thresholds not applied");
+            }
+            if let Err(error) = obsolete_older_updates(conn, &mut ctx, &mut update) {
+                tracing::warn!(alias = %update.alias, %error, "problem obsoleting older updates");
+            }
+        }
+        work.mark_done("thresholds_and_obsoleting");
+        work.save(conn)?;
+        Ok(())
+    })?;
+    crate::worker::periodic::run_jobs(state, ctx.jobs);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::py_repr;
+
+    #[test]
+    fn reasons_are_quoted_as_python_does() {
+        assert_eq!(py_repr("Not enough karma"), "'Not enough karma'");
+        assert_eq!(py_repr("it's late"), "\"it's late\"");
+    }
+}

@@ -1,0 +1,340 @@
+//! The masher (issue 5, first slice): pushes start composes through the API, the masher runs
+//! them from the database (tag moves, pending tags, statuses, comments, unlock), ejects what
+//! cannot go, records failures and resumes them, and takes over a compose whose worker died.
+
+use actix_web::test::init_service;
+use diesel::prelude::*;
+use pipal::masher::{Finished, Masher};
+use pipal::models::compose::Compose;
+use pipal::worker::Worker;
+use serde_json::{Value, json};
+
+use crate::support::world::{World, comment_texts, get_json, post, post_ok, show, submit};
+
+/// A world whose local signer signs at once.
+fn world() -> World {
+    World::with_state(|s| s.buildsys.local.autosign_delay_secs = 0)
+}
+
+fn sign_everything(w: &World) {
+    let worker = Worker::with_all_handlers(w.state.clone());
+    worker.make_periodic_due("local_signer").unwrap();
+    while worker.run_one().unwrap().is_some() {}
+}
+
+fn run_composes(w: &World) -> Vec<Finished> {
+    let masher = Masher::new(w.state.clone());
+    let mut finished = Vec::new();
+    while let Some(outcome) = masher.run_one().unwrap() {
+        finished.push(outcome);
+    }
+    finished
+}
+
+fn live_composes(w: &World) -> Vec<Compose> {
+    Compose::list(&mut w.db.conn()).unwrap()
+}
+
+async fn push<S, B>(app: &S, w: &World, body: Value) -> Value
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    post_ok(app, w.token("carol"), "/composes/", body).await
+}
+
+#[actix_web::test]
+async fn a_testing_push_then_a_stable_push_move_the_builds_and_the_updates() {
+    let w = world();
+    w.candidate("nano-8.2-1.fc44");
+    let app = init_service(pipal::web::app(w.state.clone())).await;
+    let alias = submit(&app, &w, "alice", &["nano-8.2-1.fc44"]).await;
+    sign_everything(&w);
+
+    let started = push(&app, &w, json!({"request": "testing"})).await;
+    assert_eq!(
+        started["composes"].as_array().unwrap().len(),
+        1,
+        "{started}"
+    );
+    assert_eq!(started["composes"][0]["release"]["name"], "F44");
+    assert_eq!(started["composes"][0]["state"], "requested");
+    assert_eq!(show(&app, &alias).await["locked"], true);
+
+    let finished = run_composes(&w);
+    assert!(
+        matches!(finished[..], [Finished::Success { .. }]),
+        "{finished:?}"
+    );
+    let update = show(&app, &alias).await;
+    assert_eq!(update["status"], "testing");
+    assert_eq!(update["request"], Value::Null);
+    assert_eq!(update["locked"], false);
+    assert_eq!(update["pushed"], true);
+    assert!(comment_texts(&update).contains(&"This update has been pushed to testing.".to_owned()));
+    assert_eq!(w.tags("nano-8.2-1.fc44"), ["f44-updates-testing"]);
+    assert!(
+        live_composes(&w).is_empty(),
+        "a finished compose leaves the table"
+    );
+    assert_eq!(get_json(&app, "/composes/").await["composes"], json!([]));
+
+    // Two testers' karma meets F44's minimum: stable, and the stable push.
+    for tester in ["bob", "tess"] {
+        post_ok(
+            &app,
+            w.token(tester),
+            "/comments/",
+            json!({"update": alias, "text": "Works.", "karma": 1}),
+        )
+        .await;
+    }
+    post_ok(
+        &app,
+        w.token("alice"),
+        &format!("/updates/{alias}/request"),
+        json!({"request": "stable"}),
+    )
+    .await;
+    push(&app, &w, json!({"request": "stable"})).await;
+    let finished = run_composes(&w);
+    assert!(
+        matches!(finished[..], [Finished::Success { .. }]),
+        "{finished:?}"
+    );
+    let update = show(&app, &alias).await;
+    assert_eq!(update["status"], "stable");
+    assert_eq!(update["locked"], false);
+    assert!(comment_texts(&update).contains(&"This update has been pushed to stable.".to_owned()));
+    assert_eq!(w.tags("nano-8.2-1.fc44"), ["f44-updates"]);
+}
+
+#[actix_web::test]
+async fn an_update_whose_build_left_its_tag_is_ejected_and_the_rest_is_pushed() {
+    let w = world();
+    w.candidate("nano-8.2-1.fc44");
+    w.candidate("vim-9.2-1.fc44");
+    let app = init_service(pipal::web::app(w.state.clone())).await;
+    let nano = submit(&app, &w, "alice", &["nano-8.2-1.fc44"]).await;
+    let vim = submit(&app, &w, "alice", &["vim-9.2-1.fc44"]).await;
+    sign_everything(&w);
+    w.state
+        .buildsys
+        .untag_build("f44-updates-candidate", "vim-9.2-1.fc44", "someone")
+        .unwrap();
+
+    push(&app, &w, json!({})).await;
+    let finished = run_composes(&w);
+    assert!(
+        matches!(finished[..], [Finished::Success { .. }]),
+        "{finished:?}"
+    );
+
+    assert_eq!(show(&app, &nano).await["status"], "testing");
+    let ejected = show(&app, &vim).await;
+    assert_eq!(ejected["status"], "pending");
+    assert_eq!(ejected["request"], Value::Null);
+    assert_eq!(ejected["locked"], false);
+    let comments = comment_texts(&ejected);
+    let last = comments.last().unwrap();
+    assert!(
+        last.starts_with(&format!(
+            "{vim} ejected from the push because \"Cannot find relevant tag for vim-9.2-1.fc44."
+        )),
+        "{last}"
+    );
+}
+
+#[actix_web::test]
+async fn a_failed_compose_keeps_its_updates_locked_blocks_no_other_and_resumes() {
+    let w = world();
+    w.candidate("nano-8.2-1.fc44");
+    let app = init_service(pipal::web::app(w.state.clone())).await;
+    let alias = submit(&app, &w, "alice", &["nano-8.2-1.fc44"]).await;
+    sign_everything(&w);
+    // The testing tag is gone from the build system: the tag moves fail.
+    {
+        use pipal::buildsys::BuildSystem;
+        w.local().delete_tag("f44-updates-testing").unwrap();
+    }
+
+    push(&app, &w, json!({"request": "testing"})).await;
+    let finished = run_composes(&w);
+    let [Finished::Failed { error, .. }] = &finished[..] else {
+        panic!("{finished:?}");
+    };
+    assert!(error.starts_with("Failed to move builds: "), "{error}");
+    let failed = &live_composes(&w)[0];
+    assert_eq!(failed.state.to_string(), "failed");
+    assert_eq!(failed.error_message.as_deref(), Some(error.as_str()));
+    assert_eq!(show(&app, &alias).await["locked"], true);
+    // The failed compose is not run again by itself, and a new push does not start a second
+    // F44 testing compose.
+    assert!(run_composes(&w).is_empty());
+    w.candidate("vim-9.2-1.fc44");
+    let vim = submit(&app, &w, "alice", &["vim-9.2-1.fc44"]).await;
+    sign_everything(&w);
+    let again = push(&app, &w, json!({"request": "testing"})).await;
+    assert_eq!(again["composes"], json!([]));
+    assert!(
+        again["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("F44 testing compose is already in flight"),
+        "{again}"
+    );
+    assert_eq!(show(&app, &vim).await["locked"], false);
+
+    // The admin repairs Koji and resumes.
+    w.local()
+        .create_tag(
+            "f44-updates-testing",
+            &["f44-updates".to_owned()],
+            None,
+            &json!({}),
+        )
+        .unwrap();
+    let resumed = push(&app, &w, json!({"resume": true})).await;
+    assert_eq!(resumed["composes"].as_array().unwrap().len(), 1);
+    let finished = run_composes(&w);
+    assert!(
+        matches!(finished[..], [Finished::Success { .. }]),
+        "{finished:?}"
+    );
+    assert_eq!(show(&app, &alias).await["status"], "testing");
+    assert_eq!(
+        show(&app, &vim).await["status"],
+        "pending",
+        "it waits for the next push"
+    );
+}
+
+#[actix_web::test]
+async fn a_compose_whose_worker_died_is_resumed_once_its_lease_expires() {
+    use pipal::db::schema::composes;
+
+    let w = world();
+    w.candidate("nano-8.2-1.fc44");
+    let app = init_service(pipal::web::app(w.state.clone())).await;
+    let alias = submit(&app, &w, "alice", &["nano-8.2-1.fc44"]).await;
+    sign_everything(&w);
+    push(&app, &w, json!({"request": "testing"})).await;
+
+    // A worker claimed it, moved the build, then died (kill -9) before recording the step.
+    let now = pipal::models::now();
+    let claimed = Compose::claim_next(
+        &mut w.db.conn(),
+        "dead-worker",
+        now,
+        chrono::Duration::seconds(60),
+        2,
+    )
+    .unwrap()
+    .unwrap();
+    w.state
+        .buildsys
+        .move_build(
+            "f44-updates-candidate",
+            "f44-updates-testing",
+            "nano-8.2-1.fc44",
+            "dead-worker",
+        )
+        .unwrap();
+    assert!(
+        run_composes(&w).is_empty(),
+        "the lease is still held: nobody else runs it"
+    );
+
+    diesel::update(composes::table.find(claimed.id))
+        .set(composes::lease_expires_at.eq(Some(now - chrono::Duration::seconds(1))))
+        .execute(&mut w.db.conn())
+        .unwrap();
+    let finished = run_composes(&w);
+    assert!(
+        matches!(finished[..], [Finished::Success { .. }]),
+        "{finished:?}"
+    );
+    let update = show(&app, &alias).await;
+    assert_eq!(update["status"], "testing");
+    assert_eq!(
+        comment_texts(&update)
+            .iter()
+            .filter(|c| *c == "This update has been pushed to testing.")
+            .count(),
+        1
+    );
+    assert_eq!(w.tags("nano-8.2-1.fc44"), ["f44-updates-testing"]);
+}
+
+#[actix_web::test]
+async fn only_release_engineers_push() {
+    let w = world();
+    let app = init_service(pipal::web::app(w.state.clone())).await;
+    let reply = post(&app, w.token("alice"), "/composes/", json!({})).await;
+    assert_eq!(reply.status, 403, "{}", reply.text());
+}
+
+/// `pipal push -y --wait` shows the plan, starts the compose and follows it until the masher
+/// (here in the test process, as `pipal worker` would) finishes it; `pipal composes` shows it.
+#[actix_web::test]
+async fn pipal_push_and_pipal_composes_from_the_command_line() {
+    let w = world();
+    w.candidate("nano-8.2-1.fc44");
+    let app = init_service(pipal::web::app(w.state.clone())).await;
+    let alias = submit(&app, &w, "alice", &["nano-8.2-1.fc44"]).await;
+    sign_everything(&w);
+
+    let pushing =
+        w.db.pipal_command(&["push", "-y", "--wait", "--request", "testing"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while live_composes(&w).is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "pipal push started nothing"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let listed = w.db.pipal(&["composes"]);
+    let listed = String::from_utf8_lossy(&listed.stdout).to_string();
+    assert!(
+        listed.contains("F44") && listed.contains("testing"),
+        "{listed}"
+    );
+
+    let finished = run_composes(&w);
+    assert!(
+        matches!(finished[..], [Finished::Success { .. }]),
+        "{finished:?}"
+    );
+    let output = pushing.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("===== F44 testing (rpm) ====="), "{stdout}");
+    assert!(
+        stdout.contains(&format!("{alias}  nano-8.2-1.fc44")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("1 compose(s) finished, 0 failed"),
+        "{stdout}"
+    );
+
+    let again = w.db.pipal(&["push", "-y"]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("Nothing to push."));
+    let history = w.db.pipal(&["composes"]);
+    let history = String::from_utf8_lossy(&history.stdout).to_string();
+    assert!(history.contains("(no compose in flight)"), "{history}");
+    assert!(history.contains("success"), "{history}");
+}
