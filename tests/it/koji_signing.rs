@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use crate::support::world::{World, f44, get_json, show, submit};
 
-fn koji_settings(hub: &RunningHub) -> KojiSettings {
+pub(crate) fn koji_settings(hub: &RunningHub) -> KojiSettings {
     KojiSettings {
         url: hub.url(),
         retry_interval_ms: 5,
@@ -29,16 +29,16 @@ fn koji_settings(hub: &RunningHub) -> KojiSettings {
 }
 
 /// The hub's admin, standing in for Koji's users and robosignatory.
-fn admin(hub: &RunningHub) -> KojiBuildSystem {
+pub(crate) fn admin(hub: &RunningHub) -> KojiBuildSystem {
     KojiBuildSystem::from_settings(&koji_settings(hub)).unwrap()
 }
 
-fn call(koji: &KojiBuildSystem, call: KojiCall) -> Value {
+pub(crate) fn call(koji: &KojiBuildSystem, call: KojiCall) -> Value {
     koji.client().call(&call).unwrap()
 }
 
 /// Creates a release's tags in Koji (Fedora's inheritance), nano, vim and tmux listed.
-fn koji_release(koji: &KojiBuildSystem, release: &NewRelease) {
+pub(crate) fn koji_release(koji: &KojiBuildSystem, release: &NewRelease) {
     for tag in releases::tags_of(release) {
         let mut create = KojiCall::new("createTag", vec![json!(tag)]);
         let parent = releases::fedora_tag_parent(release, &tag);
@@ -60,7 +60,7 @@ fn koji_release(koji: &KojiBuildSystem, release: &NewRelease) {
 }
 
 /// A completed build owned by `owner`, tagged into `tag`.
-fn koji_build(koji: &KojiBuildSystem, nvr: &str, owner: &str, tag: &str) {
+pub(crate) fn koji_build(koji: &KojiBuildSystem, nvr: &str, owner: &str, tag: &str) {
     let mut parts = nvr.rsplitn(3, '-');
     let (release, version, name) = (
         parts.next().unwrap(),
@@ -82,7 +82,7 @@ fn koji_build(koji: &KojiBuildSystem, nvr: &str, owner: &str, tag: &str) {
 }
 
 /// A Pipal world on the hub: F44 (composed by Pipal) and its tags in Koji.
-fn koji_world(hub: &RunningHub) -> World {
+pub(crate) fn koji_world(hub: &RunningHub) -> World {
     let settings = koji_settings(hub);
     let w = World::with_state(|s| {
         s.buildsys.kind = BuildsysKind::Koji;
@@ -97,7 +97,7 @@ fn koji_world(hub: &RunningHub) -> World {
     w
 }
 
-fn koji_tags(hub: &RunningHub, nvr: &str) -> Vec<String> {
+pub(crate) fn koji_tags(hub: &RunningHub, nvr: &str) -> Vec<String> {
     admin(hub)
         .list_tags(nvr)
         .unwrap()
@@ -118,7 +118,7 @@ fn run_periodic(w: &World, kind: &str) {
 }
 
 /// robosignatory: signs the build and moves it on, as Koji's admin.
-fn sign(hub: &RunningHub, from: &str, to: &str, nvr: &str) {
+pub(crate) fn sign(hub: &RunningHub, from: &str, to: &str, nvr: &str) {
     admin(hub)
         .move_build(from, to, nvr, "robosignatory")
         .unwrap();

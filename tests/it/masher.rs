@@ -338,3 +338,153 @@ async fn pipal_push_and_pipal_composes_from_the_command_line() {
     assert!(history.contains("(no compose in flight)"), "{history}");
     assert!(history.contains("success"), "{history}");
 }
+
+mod through_koji {
+    //! The masher driving fake-koji over HTTP: a worker killed with SIGKILL in the middle of
+    //! its tag moves, and a move Koji refuses.
+
+    use super::*;
+    use crate::koji_signing::{admin, koji_build, koji_tags, koji_world, sign};
+    use pipal::fakekoji::{FaultRule, HubConfig, RunningHub, TaskTiming};
+    use pipal::xmlrpc::Fault;
+
+    /// nano-8.2-1.fc44 submitted by alice, signed in Koji, its testing push started.
+    async fn pushed(hub: &RunningHub) -> (World, String) {
+        let w = koji_world(hub);
+        koji_build(
+            &admin(hub),
+            "nano-8.2-1.fc44",
+            "kojiadmin",
+            "f44-updates-candidate",
+        );
+        let app = init_service(pipal::web::app(w.state.clone())).await;
+        let alias = submit(&app, &w, "alice", &["nano-8.2-1.fc44"]).await;
+        let worker = Worker::with_all_handlers(w.state.clone());
+        while worker.run_one().unwrap().is_some() {}
+        sign(
+            hub,
+            "f44-signing-pending",
+            "f44-updates-testing-pending",
+            "nano-8.2-1.fc44",
+        );
+        let started = push(&app, &w, json!({"request": "testing"})).await;
+        assert_eq!(
+            started["composes"].as_array().unwrap().len(),
+            1,
+            "{started}"
+        );
+        (w, alias)
+    }
+
+    #[actix_web::test]
+    async fn a_worker_killed_during_its_tag_moves_is_taken_over_and_nothing_is_doubled() {
+        use pipal::db::schema::composes;
+
+        // Koji's builders take 1.5 s per task: long enough to kill the worker while it waits.
+        let hub = RunningHub::start(HubConfig {
+            tasks: TaskTiming {
+                delay: std::time::Duration::from_millis(1500),
+                manual: false,
+            },
+            ..HubConfig::default()
+        })
+        .unwrap();
+        let (w, alias) = pushed(&hub).await;
+        let app = init_service(pipal::web::app(w.state.clone())).await;
+        let moves_before = hub
+            .hub
+            .methods_called()
+            .iter()
+            .filter(|m| *m == "moveBuild")
+            .count();
+
+        let mut worker =
+            w.db.pipal_command(&["worker"])
+                .env("PIPAL__BUILDSYS__KIND", "koji")
+                .env("PIPAL__BUILDSYS__KOJI__URL", hub.url())
+                .env("PIPAL__BUILDSYS__KOJI__TASK_POLL_MS", "20")
+                .env("PIPAL__MASHER__POLL_INTERVAL_MS", "20")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while hub
+            .hub
+            .methods_called()
+            .iter()
+            .filter(|m| *m == "moveBuild")
+            .count()
+            == moves_before
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the worker never moved the build"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        worker.kill().unwrap(); // SIGKILL
+        worker.wait().unwrap();
+
+        let stranded = &live_composes(&w)[0];
+        assert_eq!(stranded.state.to_string(), "initializing");
+        assert!(stranded.lease_owner.is_some());
+        // Its lease runs out (without waiting a minute for it).
+        diesel::update(composes::table.find(stranded.id))
+            .set(composes::lease_expires_at.eq(Some(pipal::models::now())))
+            .execute(&mut w.db.conn())
+            .unwrap();
+
+        let finished = run_composes(&w);
+        assert!(
+            matches!(finished[..], [Finished::Success { .. }]),
+            "{finished:?}"
+        );
+        let update = show(&app, &alias).await;
+        assert_eq!(update["status"], "testing");
+        assert_eq!(update["locked"], false);
+        assert_eq!(
+            comment_texts(&update)
+                .iter()
+                .filter(|c| *c == "This update has been pushed to testing.")
+                .count(),
+            1
+        );
+        let mut tags = koji_tags(&hub, "nano-8.2-1.fc44");
+        tags.sort();
+        assert_eq!(tags, ["f44-updates-testing"]);
+    }
+
+    #[actix_web::test]
+    async fn a_move_koji_refuses_fails_the_compose_with_koji_s_words_until_resumed() {
+        let hub = RunningHub::start(HubConfig::default()).unwrap();
+        let (w, alias) = pushed(&hub).await;
+        let app = init_service(pipal::web::app(w.state.clone())).await;
+        hub.hub.inject(FaultRule {
+            method: Some("moveBuild".into()),
+            nth: None,
+            build: None,
+            fault: Fault::new(1000, "the hub is in maintenance"),
+            remaining: Some(1),
+        });
+
+        let finished = run_composes(&w);
+        let [Finished::Failed { error, .. }] = &finished[..] else {
+            panic!("{finished:?}");
+        };
+        assert!(error.contains("the hub is in maintenance"), "{error}");
+        assert!(error.contains("nano-8.2-1.fc44"), "{error}");
+        let composes = get_json(&app, "/composes/").await;
+        assert_eq!(composes["composes"][0]["state"], "failed", "{composes}");
+        assert_eq!(show(&app, &alias).await["locked"], true);
+
+        push(&app, &w, json!({"resume": true})).await;
+        let finished = run_composes(&w);
+        assert!(
+            matches!(finished[..], [Finished::Success { .. }]),
+            "{finished:?}"
+        );
+        assert_eq!(show(&app, &alias).await["status"], "testing");
+        assert_eq!(koji_tags(&hub, "nano-8.2-1.fc44"), ["f44-updates-testing"]);
+    }
+}
