@@ -187,8 +187,24 @@ fn wait_for(state: &AppState, ids: &[i32]) -> anyhow::Result<()> {
 fn compose_line(conn: &mut crate::db::DbConnection, compose: &Compose) -> anyhow::Result<String> {
     let release = Release::by_id(conn, compose.release_id)?;
     let age = (now() - compose.date_created).num_seconds();
+    let (done, total, mut updates) = crate::masher::work::progress(compose);
+    if updates == 0 {
+        // Not started yet: the updates it will take are those locked for it.
+        use crate::db::schema::updates as u;
+        use diesel::prelude::*;
+        let locked: i64 = u::table
+            .filter(u::release_id.eq(compose.release_id))
+            .filter(u::request.eq(compose.request))
+            .filter(u::locked.eq(true))
+            .count()
+            .get_result(conn)?;
+        updates = usize::try_from(locked).unwrap_or_default();
+    }
+    let width = 10;
+    let filled = (done * width).checked_div(total).unwrap_or(0);
+    let bar = format!("[{}{}]", "#".repeat(filled), ".".repeat(width - filled));
     let mut line = format!(
-        "{:<8} {:<8} {:<14} {:>6}s  attempt {}",
+        "{:<8} {:<8} {:<14} {:>6}s  {bar} {done}/{total}  {updates:>4} update(s)  attempt {}",
         release.name, compose.request, compose.state, age, compose.attempts
     );
     if let Some(error) = &compose.error_message {
@@ -204,7 +220,7 @@ pub fn composes(ctx: Context, args: ComposesArgs) -> anyhow::Result<()> {
         let mut conn = db.conn()?;
         let live = Compose::list(&mut conn)?;
         println!(
-            "{:<8} {:<8} {:<14} {:>7}  ATTEMPTS",
+            "{:<8} {:<8} {:<14} {:>7}  PROGRESS",
             "RELEASE", "REQUEST", "STATE", "AGE"
         );
         for compose in &live {

@@ -151,3 +151,35 @@ impl Work {
             .any(|u| u.update_type == UpdateType::Security)
     }
 }
+
+/// The steps a compose goes through, by checkpoint name, in order (gating for stable only).
+const STEPS: &[&str] = &[
+    "perform_gating",
+    "determine_and_perform_tag_actions",
+    "remove_pending_tags",
+    "mark_status_changes",
+    "status_comments",
+    "unlock_updates",
+    "thresholds_and_obsoleting",
+];
+
+/// How far a compose is: (steps done, steps in all, updates it took), read from its row.
+pub fn progress(compose: &Compose) -> (usize, usize, usize) {
+    let checkpoints: Map<String, Value> = match serde_json::from_str(&compose.checkpoints) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    let steps: Vec<&&str> = STEPS
+        .iter()
+        .filter(|s| compose.request == UpdateRequest::Stable || **s != "perform_gating")
+        .collect();
+    let done = steps
+        .iter()
+        .filter(|s| checkpoints.get(***s) == Some(&Value::Bool(true)))
+        .count();
+    let updates = checkpoints
+        .get("updates")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    (done, steps.len(), updates)
+}
