@@ -11,7 +11,7 @@ use crate::models::now;
 
 use super::{
     BuildInfo, BuildSystem, BuildsysError, BuildsysResult, ChangelogEntry, ListTaggedOptions,
-    RpmInfo, TagInfo, TaggedBuild,
+    RpmInfo, TagInfo, TagOp, TaggedBuild,
 };
 
 #[derive(Clone)]
@@ -51,20 +51,9 @@ impl LocalBuildSystem {
         arches: Option<&str>,
         extra: &serde_json::Value,
     ) -> BuildsysResult<TagInfo> {
-        validate_tag_name(name)?;
         let mut conn = self.conn()?;
         write_transaction(&mut conn, |conn| {
-            if Tag::by_name(conn, name)?.is_some() {
-                return Err(BuildsysError::TagExists(name.to_owned()));
-            }
-            let event = Event::create(conn, now())?;
-            let tag = Tag::create(conn, name, arches, &extra.to_string(), event.id)?;
-            for (index, parent) in parents.iter().enumerate() {
-                let parent = Tag::by_name(conn, parent)?
-                    .ok_or_else(|| BuildsysError::NoSuchTag(parent.clone()))?;
-                Tag::add_parent(conn, tag.id, parent.id, index as i32 * 10)?;
-            }
-            Ok(tag_info(tag))
+            create_tag_row(conn, name, parents, arches, extra)
         })
     }
 
@@ -296,12 +285,8 @@ impl BuildSystem for LocalBuildSystem {
     }
 
     fn create_tag_under(&self, name: &str, parent: &str, perm: Option<&str>) -> BuildsysResult<()> {
-        let created = self.create_tag(name, &[parent.to_owned()], None, &serde_json::json!({}))?;
-        if perm.is_some() {
-            let mut conn = self.conn()?;
-            Tag::set_perm(&mut conn, created.id, perm)?;
-        }
-        Ok(())
+        let mut conn = self.conn()?;
+        write_transaction(&mut conn, |conn| create_tag_in(conn, name, parent, perm))
     }
 
     fn delete_tag(&self, name: &str) -> BuildsysResult<()> {
@@ -340,35 +325,134 @@ impl BuildSystem for LocalBuildSystem {
 
     fn tag_build(&self, tag: &str, nvr: &str, who: &str) -> BuildsysResult<()> {
         let mut conn = self.conn()?;
-        write_transaction(&mut conn, |conn| {
-            let tag = existing_tag(conn, tag)?;
-            let build = existing_build(conn, nvr)?;
-            if TagListing::active(conn, tag.id, build.id)?.is_some() {
-                return Err(BuildsysError::AlreadyTagged {
-                    nvr: build.nvr,
-                    tag: tag.name,
-                });
-            }
-            let event = Event::create(conn, now())?;
-            TagListing::create(conn, tag.id, build.id, event.id, Some(who))?;
-            Ok(())
-        })
+        write_transaction(&mut conn, |conn| tag_in(conn, tag, nvr, who))
     }
 
     fn untag_build(&self, tag: &str, nvr: &str, who: &str) -> BuildsysResult<()> {
         let mut conn = self.conn()?;
+        write_transaction(&mut conn, |conn| untag_in(conn, tag, nvr, who))
+    }
+
+    /// Atomic, as Koji's moveBuild task is.
+    fn move_build(&self, from: &str, to: &str, nvr: &str, who: &str) -> BuildsysResult<()> {
+        let mut conn = self.conn()?;
         write_transaction(&mut conn, |conn| {
-            let tag = existing_tag(conn, tag)?;
-            let build = existing_build(conn, nvr)?;
-            let listing = TagListing::active(conn, tag.id, build.id)?.ok_or_else(|| {
-                BuildsysError::NotTagged {
-                    nvr: build.nvr.clone(),
-                    tag: tag.name.clone(),
-                }
-            })?;
-            let event = Event::create(conn, now())?;
-            TagListing::revoke(conn, listing.id, event.id, Some(who))?;
-            Ok(())
+            apply_in(
+                conn,
+                &TagOp::Move {
+                    from: from.to_owned(),
+                    to: to.to_owned(),
+                    nvr: nvr.to_owned(),
+                },
+                who,
+            )
         })
     }
+
+    /// One transaction for the whole batch (a push moves thousands of builds), each operation
+    /// in a savepoint of its own so that one failure leaves the others done.
+    fn apply_batch(&self, ops: &[TagOp], who: &str) -> Vec<BuildsysResult<()>> {
+        let mut results = Vec::with_capacity(ops.len());
+        let outcome = self.conn().and_then(|mut conn| {
+            write_transaction(&mut conn, |conn| -> BuildsysResult<()> {
+                for op in ops {
+                    results.push(write_transaction(conn, |conn| apply_in(conn, op, who)));
+                }
+                Ok(())
+            })
+        });
+        match outcome {
+            Ok(()) => results,
+            Err(error) => ops
+                .iter()
+                .map(|_| Err(BuildsysError::Unavailable(error.to_string())))
+                .collect(),
+        }
+    }
+}
+
+fn tag_in(conn: &mut DbConnection, tag: &str, nvr: &str, who: &str) -> BuildsysResult<()> {
+    let tag = existing_tag(conn, tag)?;
+    let build = existing_build(conn, nvr)?;
+    if TagListing::active(conn, tag.id, build.id)?.is_some() {
+        return Err(BuildsysError::AlreadyTagged {
+            nvr: build.nvr,
+            tag: tag.name,
+        });
+    }
+    let event = Event::create(conn, now())?;
+    TagListing::create(conn, tag.id, build.id, event.id, Some(who))?;
+    Ok(())
+}
+
+fn untag_in(conn: &mut DbConnection, tag: &str, nvr: &str, who: &str) -> BuildsysResult<()> {
+    let tag = existing_tag(conn, tag)?;
+    let build = existing_build(conn, nvr)?;
+    let listing =
+        TagListing::active(conn, tag.id, build.id)?.ok_or_else(|| BuildsysError::NotTagged {
+            nvr: build.nvr.clone(),
+            tag: tag.name.clone(),
+        })?;
+    let event = Event::create(conn, now())?;
+    TagListing::revoke(conn, listing.id, event.id, Some(who))?;
+    Ok(())
+}
+
+/// One operation inside the caller's transaction.
+fn apply_in(conn: &mut DbConnection, op: &TagOp, who: &str) -> BuildsysResult<()> {
+    match op {
+        TagOp::Tag { tag, nvr } => tag_in(conn, tag, nvr, who),
+        TagOp::Untag { tag, nvr } => untag_in(conn, tag, nvr, who),
+        TagOp::Move { from, to, nvr } => {
+            untag_in(conn, from, nvr, who)?;
+            tag_in(conn, to, nvr, who)
+        }
+        TagOp::CreateTag { name, parent, perm } => {
+            create_tag_in(conn, name, parent, perm.as_deref())
+        }
+        TagOp::DeleteTag { name } => {
+            let tag = existing_tag(conn, name)?;
+            Ok(Tag::delete(conn, tag.id)?)
+        }
+    }
+}
+
+fn create_tag_row(
+    conn: &mut DbConnection,
+    name: &str,
+    parents: &[String],
+    arches: Option<&str>,
+    extra: &serde_json::Value,
+) -> BuildsysResult<TagInfo> {
+    validate_tag_name(name)?;
+    if Tag::by_name(conn, name)?.is_some() {
+        return Err(BuildsysError::TagExists(name.to_owned()));
+    }
+    let event = Event::create(conn, now())?;
+    let tag = Tag::create(conn, name, arches, &extra.to_string(), event.id)?;
+    for (index, parent) in parents.iter().enumerate() {
+        let parent =
+            Tag::by_name(conn, parent)?.ok_or_else(|| BuildsysError::NoSuchTag(parent.clone()))?;
+        Tag::add_parent(conn, tag.id, parent.id, index as i32 * 10)?;
+    }
+    Ok(tag_info(tag))
+}
+
+fn create_tag_in(
+    conn: &mut DbConnection,
+    name: &str,
+    parent: &str,
+    perm: Option<&str>,
+) -> BuildsysResult<()> {
+    let created = create_tag_row(
+        conn,
+        name,
+        &[parent.to_owned()],
+        None,
+        &serde_json::json!({}),
+    )?;
+    if perm.is_some() {
+        Tag::set_perm(conn, created.id, perm)?;
+    }
+    Ok(())
 }
