@@ -6,7 +6,7 @@
 use actix_web::test::init_service;
 use pipal::buildsys::koji::{KojiBuildSystem, KojiCall};
 use pipal::buildsys::{BuildSystem, ListTaggedOptions};
-use pipal::config::{BuildsysKind, KojiSettings, TagEventSettings};
+use pipal::config::{BuildsysKind, KojiSettings};
 use pipal::db::types::ReleaseState;
 use pipal::fakekoji::{BusConfig, HubConfig, RunningHub};
 use pipal::models::release::NewRelease;
@@ -15,6 +15,7 @@ use pipal::worker::Worker;
 use pipal::worker::signing::{TagEventPayload, enqueue_tag_event};
 use serde_json::{Value, json};
 
+use crate::support::amqp::TestQueue;
 use crate::support::world::{World, f44, get_json, show, submit};
 
 pub(crate) fn koji_settings(hub: &RunningHub) -> KojiSettings {
@@ -185,55 +186,21 @@ async fn with_messages_off_the_reconcile_job_finds_the_signed_build_in_koji() {
 #[actix_web::test]
 async fn koji_bus_messages_sign_the_build_with_no_reconcile() {
     use diesel::prelude::*;
-    use lapin::options::{QueueBindOptions, QueueDeclareOptions, QueueDeleteOptions};
-    use lapin::types::FieldTable;
-    use lapin::{Connection, ConnectionProperties};
     use pipal::db::schema::jobs;
 
-    let Ok(amqp_url) = std::env::var("PIPAL_TEST_AMQP_URL") else {
-        eprintln!("skipped: PIPAL_TEST_AMQP_URL is not set");
+    let Some(queue) = TestQueue::declare().await else {
         return;
     };
-    // Topics of this test alone: other tests publish on the same broker.
-    let prefix = format!("org.pipaltest{}", rand::random::<u32>());
     let hub = RunningHub::start(HubConfig {
         bus: Some(BusConfig {
-            topic_prefix: prefix.clone(),
-            ..BusConfig::new(amqp_url.clone())
+            topic_prefix: queue.prefix.clone(),
+            ..BusConfig::new(queue.settings.amqp_url.clone())
         }),
         ..HubConfig::default()
     })
     .unwrap();
     let w = koji_world(&hub);
-    let settings = TagEventSettings {
-        amqp_url: amqp_url.clone(),
-        queue: format!("{prefix}.pipal"),
-        routing_key: format!("{prefix}.buildsys.tag"),
-        ..TagEventSettings::default()
-    };
-    // The queue exists before anything is published, so no message is dropped.
-    let connection = Connection::connect(&amqp_url, ConnectionProperties::default())
-        .await
-        .unwrap();
-    let channel = connection.create_channel().await.unwrap();
-    channel
-        .queue_declare(
-            settings.queue.as_str().into(),
-            QueueDeclareOptions::durable(),
-            FieldTable::default(),
-        )
-        .await
-        .unwrap();
-    channel
-        .queue_bind(
-            settings.queue.as_str().into(),
-            settings.exchange.as_str().into(),
-            settings.routing_key.as_str().into(),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        )
-        .await
-        .unwrap();
+    let settings = queue.settings.clone();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let consumer = tokio::spawn(pipal::buildsys::events::consume_tag_events(
         w.state.db.clone(),
@@ -290,13 +257,7 @@ async fn koji_bus_messages_sign_the_build_with_no_reconcile() {
 
     stop.send(true).unwrap();
     consumer.await.unwrap();
-    channel
-        .queue_delete(
-            settings.queue.as_str().into(),
-            QueueDeleteOptions::default(),
-        )
-        .await
-        .unwrap();
+    queue.delete().await;
 }
 
 #[actix_web::test]

@@ -7,6 +7,7 @@ use actix_web::test::init_service;
 use pipal::worker::Worker;
 use pipal::worker::signing::{TagEventPayload, enqueue_tag_event};
 
+use crate::support::amqp::TestQueue;
 use crate::support::world::{World, get_json, show, submit};
 
 fn run_periodic(w: &World, kind: &str) {
@@ -180,13 +181,11 @@ async fn tag_events_are_stored_once_and_a_non_composed_release_goes_to_testing()
 #[actix_web::test]
 async fn buildsys_tag_messages_from_rabbitmq_sign_builds_once() {
     use diesel::prelude::*;
-    use lapin::options::{BasicPublishOptions, QueueDeleteOptions};
-    use lapin::{BasicProperties, Connection, ConnectionProperties};
-    use pipal::config::TagEventSettings;
+    use lapin::BasicProperties;
+    use lapin::options::BasicPublishOptions;
     use pipal::db::schema::jobs;
 
-    let Ok(amqp_url) = std::env::var("PIPAL_TEST_AMQP_URL") else {
-        eprintln!("skipped: PIPAL_TEST_AMQP_URL is not set");
+    let Some(queue) = TestQueue::declare().await else {
         return;
     };
     let w = World::with_state(|s| s.buildsys.local.autosign = false);
@@ -203,39 +202,8 @@ async fn buildsys_tag_messages_from_rabbitmq_sign_builds_once() {
         )
         .unwrap();
 
-    // Topics of this test alone: other tests publish on the same broker.
-    let prefix = format!("org.pipaltest{}", rand::random::<u32>());
-    let queue = format!("{prefix}.pipal");
-    let settings = TagEventSettings {
-        amqp_url: amqp_url.clone(),
-        queue: queue.clone(),
-        routing_key: format!("{prefix}.buildsys.tag"),
-        ..TagEventSettings::default()
-    };
-    let connection = Connection::connect(&amqp_url, ConnectionProperties::default())
-        .await
-        .unwrap();
-    let channel = connection.create_channel().await.unwrap();
-    // Declare and bind the queue as the consumer will, so nothing published is dropped
-    // before the consumer is up.
-    channel
-        .queue_declare(
-            queue.as_str().into(),
-            lapin::options::QueueDeclareOptions::durable(),
-            lapin::types::FieldTable::default(),
-        )
-        .await
-        .unwrap();
-    channel
-        .queue_bind(
-            queue.as_str().into(),
-            settings.exchange.as_str().into(),
-            settings.routing_key.as_str().into(),
-            lapin::options::QueueBindOptions::default(),
-            lapin::types::FieldTable::default(),
-        )
-        .await
-        .unwrap();
+    let settings = queue.settings.clone();
+    let channel = queue.channel.clone();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let consumer = tokio::spawn(pipal::buildsys::events::consume_tag_events(
         w.state.db.clone(),
@@ -299,8 +267,5 @@ async fn buildsys_tag_messages_from_rabbitmq_sign_builds_once() {
 
     stop.send(true).unwrap();
     consumer.await.unwrap();
-    channel
-        .queue_delete(queue.as_str().into(), QueueDeleteOptions::default())
-        .await
-        .unwrap();
+    queue.delete().await;
 }
