@@ -156,13 +156,12 @@ impl Masher {
         let listed: Vec<serde_json::Value> = updates
             .iter()
             .map(|u| {
-                let title = builds
+                let own: Vec<_> = builds
                     .iter()
                     .filter(|b| b.update_id == Some(u.id))
-                    .map(|b| b.nvr.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                json!({"alias": u.alias, "title": title})
+                    .cloned()
+                    .collect();
+                json!({"alias": u.alias, "title": crate::services::push::title_of(u, &own)})
             })
             .collect();
         Ok(Summary {

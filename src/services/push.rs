@@ -57,6 +57,12 @@ pub struct PushPlan {
 /// An update a compose takes, with its builds.
 type Member = (Update, Vec<Build>);
 
+/// Bodhi's title of an update (its NVRs, sorted).
+pub fn title_of(update: &Update, builds: &[Build]) -> String {
+    let nvrs: Vec<&str> = builds.iter().map(|b| b.nvr.as_str()).collect();
+    crate::json::objects::update_title(&update.alias, &nvrs)
+}
+
 fn invalid(name: &str, description: impl Into<String>) -> AppError {
     AppError::invalid("body", name, description)
 }
@@ -170,11 +176,6 @@ pub fn plan(
         if !options.builds.is_empty() && !own.iter().any(|b| options.builds.contains(&b.nvr)) {
             continue;
         }
-        let title = own
-            .iter()
-            .map(|b| b.nvr.as_str())
-            .collect::<Vec<_>>()
-            .join(" ");
         if own.is_empty() {
             warnings.push(format!(
                 "Warning: {} has no builds and has been skipped",
@@ -184,6 +185,7 @@ pub fn plan(
         }
         refresh_signatures(conn, buildsys, release, &mut own);
         if !super::updates::is_signed(release, &update, &own) {
+            let title = title_of(&update, &own);
             warnings.push(format!(
                 "Warning: {title} has unsigned builds and has been skipped"
             ));
@@ -241,14 +243,7 @@ pub fn plan(
                 .any(|(u, _)| u.update_type == UpdateType::Security),
             updates: members
                 .iter()
-                .map(|(u, builds)| {
-                    let title = builds
-                        .iter()
-                        .map(|b| b.nvr.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" ");
-                    (u.alias.clone(), title)
-                })
+                .map(|(u, builds)| (u.alias.clone(), title_of(u, builds)))
                 .collect(),
             update_ids: members.iter().map(|(u, _)| u.id).collect(),
         });
