@@ -20,6 +20,7 @@ use crate::models::update::Update;
 use crate::services::requirements::meets_requirements_why;
 use crate::services::updates::comments::{check_karma_thresholds, system_comment};
 use crate::services::updates::obsolete::obsolete_older_updates;
+use crate::services::updates::save::python_list;
 use crate::services::updates::{Ctx, compare_evr, karma_of, known_tags, split_nvr, system_user};
 use crate::state::AppState;
 
@@ -74,10 +75,6 @@ fn py_repr(text: &str) -> String {
     } else {
         format!("'{}'", text.replace('\\', "\\\\").replace('\'', "\\'"))
     }
-}
-
-fn python_list(items: &[String]) -> String {
-    crate::services::updates::save::python_list(items)
 }
 
 /// Bodhi's `eject_from_compose`: the update leaves the push with a comment saying why, its
@@ -189,6 +186,7 @@ fn tag_actions(state: &AppState, conn: &mut DbConnection, work: &mut Work) -> an
     );
     let buildsys = state.buildsys.as_ref();
     let mut planned: Vec<(String, Option<i32>, String, String, TagOp)> = Vec::new();
+    let builds = work.builds(conn)?;
     for mut update in work.updates(conn)? {
         let valid = if update.status == UpdateStatus::Testing {
             &testing_tags
@@ -197,7 +195,7 @@ fn tag_actions(state: &AppState, conn: &mut DbConnection, work: &mut Work) -> an
         };
         let mut ops = Vec::new();
         let mut missing = None;
-        for build in Build::for_updates(conn, &[update.id])? {
+        for build in builds.iter().filter(|b| b.update_id == Some(update.id)) {
             let tags: Vec<String> = buildsys
                 .list_tags(&build.nvr)
                 .with_context(|| format!("reading the tags of {}", build.nvr))?
@@ -299,8 +297,9 @@ fn remove_pending_tags(
     work: &mut Work,
 ) -> anyhow::Result<()> {
     let mut ops = Vec::new();
+    let builds = work.builds(conn)?;
     for update in work.updates(conn)? {
-        for build in Build::for_updates(conn, &[update.id])? {
+        for build in builds.iter().filter(|b| b.update_id == Some(update.id)) {
             let mut tags = match work.request() {
                 UpdateRequest::Stable => vec![work.release.pending_stable_tag.clone()],
                 _ => vec![
