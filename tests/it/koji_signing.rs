@@ -16,7 +16,7 @@ use pipal::worker::signing::{TagEventPayload, enqueue_tag_event};
 use serde_json::{Value, json};
 
 use crate::support::amqp::TestQueue;
-use crate::support::world::{World, f44, get_json, show, submit};
+use crate::support::world::{World, build_signed, f44, get_json, show, submit};
 
 pub(crate) fn koji_settings(hub: &RunningHub) -> KojiSettings {
     KojiSettings {
@@ -123,18 +123,6 @@ pub(crate) fn sign(hub: &RunningHub, from: &str, to: &str, nvr: &str) {
     admin(hub)
         .move_build(from, to, nvr, "robosignatory")
         .unwrap();
-}
-
-async fn build_signed<S, B>(app: &S, nvr: &str) -> bool
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
-    get_json(app, &format!("/builds/{nvr}")).await["signed"] == true
 }
 
 #[actix_web::test]

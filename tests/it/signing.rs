@@ -8,7 +8,7 @@ use pipal::worker::Worker;
 use pipal::worker::signing::{TagEventPayload, enqueue_tag_event};
 
 use crate::support::amqp::TestQueue;
-use crate::support::world::{World, get_json, show, submit};
+use crate::support::world::{World, build_signed, show, submit};
 
 fn run_periodic(w: &World, kind: &str) {
     let worker = Worker::with_all_handlers(w.state.clone());
@@ -21,18 +21,6 @@ fn run_pending_jobs(w: &World) {
     while worker.run_one().unwrap().is_some() {}
 }
 
-async fn signed<S, B>(app: &S, nvr: &str) -> bool
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody,
-{
-    get_json(app, &format!("/builds/{nvr}")).await["signed"] == true
-}
-
 #[actix_web::test]
 async fn the_local_signer_signs_after_its_delay_and_only_then() {
     let w = World::with_state(|s| s.buildsys.local.autosign_delay_secs = 0);
@@ -43,7 +31,7 @@ async fn the_local_signer_signs_after_its_delay_and_only_then() {
         w.tags("nano-8.2-1.fc44")
             .contains(&"f44-signing-pending".to_owned())
     );
-    assert!(!signed(&app, "nano-8.2-1.fc44").await);
+    assert!(!build_signed(&app, "nano-8.2-1.fc44").await);
 
     run_periodic(&w, "local_signer");
 
@@ -56,7 +44,7 @@ async fn the_local_signer_signs_after_its_delay_and_only_then() {
         !tags.contains(&"f44-signing-pending".to_owned()),
         "{tags:?}"
     );
-    assert!(signed(&app, "nano-8.2-1.fc44").await);
+    assert!(build_signed(&app, "nano-8.2-1.fc44").await);
     let update = show(&app, &alias).await;
     assert_eq!(
         update["status"], "pending",
@@ -75,7 +63,7 @@ async fn the_local_signer_signs_after_its_delay_and_only_then() {
             .tags("vim-9.2-1.fc44")
             .contains(&"f44-signing-pending".to_owned())
     );
-    assert!(!signed(&app, "vim-9.2-1.fc44").await);
+    assert!(!build_signed(&app, "vim-9.2-1.fc44").await);
 }
 
 #[actix_web::test]
@@ -96,12 +84,12 @@ async fn a_lost_signing_event_is_found_by_the_reconcile_job() {
             "robosignatory",
         )
         .unwrap();
-    assert!(!signed(&app, "nano-8.2-1.fc44").await);
+    assert!(!build_signed(&app, "nano-8.2-1.fc44").await);
 
     run_periodic(&w, "reconcile_signed");
 
-    assert!(signed(&app, "nano-8.2-1.fc44").await);
-    assert!(!signed(&app, "vim-9.2-1.fc44").await);
+    assert!(build_signed(&app, "nano-8.2-1.fc44").await);
+    assert!(!build_signed(&app, "vim-9.2-1.fc44").await);
 }
 
 #[actix_web::test]
@@ -140,7 +128,7 @@ async fn tag_events_are_stored_once_and_a_non_composed_release_goes_to_testing()
     assert_eq!(first, again, "a redelivered message is one job");
     drop(conn);
     run_pending_jobs(&w);
-    assert!(signed(&app, "nano-8.2-1.fc44").await);
+    assert!(build_signed(&app, "nano-8.2-1.fc44").await);
     assert_eq!(
         show(&app, &alias).await["status"],
         "pending",
@@ -263,7 +251,7 @@ async fn buildsys_tag_messages_from_rabbitmq_sign_builds_once() {
     );
 
     run_pending_jobs(&w);
-    assert!(signed(&app, "nano-8.2-1.fc44").await);
+    assert!(build_signed(&app, "nano-8.2-1.fc44").await);
 
     stop.send(true).unwrap();
     consumer.await.unwrap();

@@ -237,6 +237,15 @@ where
     reply.json()
 }
 
+/// Whether `GET /builds/{nvr}` says the build is signed.
+pub async fn build_signed<S, B>(app: &S, nvr: &str) -> bool
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    get_json(app, &format!("/builds/{nvr}")).await["signed"] == true
+}
+
 /// POST a JSON body with a bearer token (no CSRF needed).
 pub async fn post<S, B>(app: &S, token: &str, path: &str, body: Value) -> Reply
 where
