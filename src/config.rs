@@ -9,6 +9,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, anyhow, bail};
 use serde::{Deserialize, Serialize};
 
+pub use crate::masher::repo::Compression;
+
 /// Prefix of environment variables that override configuration keys.
 pub const ENV_PREFIX: &str = "PIPAL__";
 
@@ -314,6 +316,30 @@ pub struct MasherSettings {
     pub lease_secs: u64,
     /// How often an idle masher looks for composes to run.
     pub poll_interval_ms: u64,
+    /// Where composes write their repositories, one directory per compose
+    /// (`<tag>-<YYYYMMDD.HHMMSS>`; Bodhi's `compose_dir`).
+    pub compose_dir: PathBuf,
+    /// Where the published repositories are: `<tag>` is a symlink to the newest compose of
+    /// the tag, swapped atomically (Bodhi's `compose_stage_dir`).
+    pub stage_dir: PathBuf,
+    /// Parsed RPM headers, keyed by path, size and mtime.
+    pub cache_dir: PathBuf,
+    /// Finished composes kept per tag in `compose_dir`; older ones are removed.
+    pub keep_composes: usize,
+    /// Compression of repodata: `gzip` or `zstd`.
+    pub compression: Compression,
+    /// Threads that read RPM headers.
+    pub header_workers: usize,
+    /// Signing keys whose signed copies (`data/signed/<key>/`) repositories take, in order of
+    /// preference; empty: the unsigned files. `release_sigkeys` overrides it per release.
+    pub sigkeys: Vec<String>,
+    pub release_sigkeys: BTreeMap<String, Vec<String>>,
+    /// Base of the `src` URL of updateinfo packages (Bodhi's `file_url`).
+    pub file_url: String,
+    /// `<rights>` of updateinfo; `{year}` is replaced (Bodhi's `updateinfo_rights`).
+    pub updateinfo_rights: String,
+    /// A bug's link in updateinfo; `%s` is the bug number (Bodhi's `buglink`).
+    pub buglink: String,
 }
 
 impl Default for MasherSettings {
@@ -322,6 +348,17 @@ impl Default for MasherSettings {
             max_concurrent_composes: 2,
             lease_secs: 60,
             poll_interval_ms: 2000,
+            compose_dir: PathBuf::from("var/composes"),
+            stage_dir: PathBuf::from("var/repos"),
+            cache_dir: PathBuf::from("var/cache/headers"),
+            keep_composes: 10,
+            compression: Compression::Gzip,
+            header_workers: 2,
+            sigkeys: Vec::new(),
+            release_sigkeys: BTreeMap::new(),
+            file_url: "https://download.fedoraproject.org/pub/fedora/linux/updates".into(),
+            updateinfo_rights: "Copyright (C) {year} Red Hat, Inc. and others.".into(),
+            buglink: "https://bugzilla.redhat.com/show_bug.cgi?id=%s".into(),
         }
     }
 }

@@ -3,7 +3,7 @@
 //! built by Pipal and imported into the local build system, and updates in several states.
 //! Every step checks what exists first, so a second run changes nothing.
 
-mod catalogue;
+pub(crate) mod catalogue;
 pub mod rpms;
 
 use std::io::Write;

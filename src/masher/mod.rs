@@ -6,7 +6,10 @@
 //! checkpoints. A failed compose keeps its updates locked and waits for `pipal push --resume`;
 //! it never blocks the other composes (Bodhi PR #6160).
 
+pub mod repo;
+pub mod repos;
 pub mod steps;
+pub mod updateinfo;
 pub mod work;
 
 use std::sync::Arc;

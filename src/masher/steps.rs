@@ -2,15 +2,15 @@
 //! in the compose's checkpoints in the same transaction as its database changes, or is
 //! idempotent against the build system (a build already in its target tag is not moved
 //! again), so a compose resumed after a crash at any point finishes without losing or doubling
-//! work. Repositories come in a later step (the masher's repository writer); until then a
-//! compose moves tags and statuses only, as Bodhi's container composes do.
+//! work. RPM composes write their repositories between the tag moves and the status changes
+//! (`repos`); module, container and flatpak composes move tags and statuses only for now.
 
 use std::collections::BTreeMap;
 
 use anyhow::{Context, anyhow};
 
 use crate::buildsys::{BuildsysError, TagOp};
-use crate::db::types::{ComposeState, ReleaseState, UpdateRequest, UpdateStatus};
+use crate::db::types::{ComposeState, ContentType, ReleaseState, UpdateRequest, UpdateStatus};
 use crate::db::{DbConnection, write_transaction};
 use crate::error::AppResult;
 use crate::models::build::Build;
@@ -49,6 +49,11 @@ pub fn run(
         remove_pending_tags(state, conn, work)?;
     }
     heartbeat()?;
+    let repositories = writes_repositories(conn, work)?;
+    if repositories {
+        super::repos::compose_repositories(state, conn, work, &requested_tag(work))?;
+    }
+    heartbeat()?;
     if !work.done("mark_status_changes") {
         mark_status_changes(state, conn, work)?;
     }
@@ -65,7 +70,27 @@ pub fn run(
     if !work.done("thresholds_and_obsoleting") {
         thresholds_and_obsoleting(state, conn, work)?;
     }
+    if repositories {
+        write_transaction(conn, |conn| {
+            work.set_state(conn, ComposeState::Cleaning, now())
+        })?;
+        let removed = super::repos::remove_old_composes(&state.settings, &requested_tag(work))?;
+        tracing::info!(compose = work.compose.id, removed, "removed old composes");
+    }
     Ok(())
+}
+
+/// Whether the compose writes repositories: RPM composes do, except Bodhi's skip_compose
+/// (stable updates of a pending or frozen release are tagged only). Module, container and
+/// flatpak composes move tags only.
+fn writes_repositories(conn: &mut DbConnection, work: &Work) -> anyhow::Result<bool> {
+    let skip_compose = work.request() == UpdateRequest::Stable
+        && matches!(
+            work.release.state,
+            ReleaseState::Pending | ReleaseState::Frozen
+        );
+    let content_type = Work::content_type(&work.builds(conn)?);
+    Ok(!skip_compose && matches!(content_type, None | Some(ContentType::Rpm)))
 }
 
 /// Python's repr of a string, as Bodhi's ejection comment shows the reason.

@@ -91,6 +91,21 @@ impl Work {
         self.checkpoints.get(step) == Some(&Value::Bool(true))
     }
 
+    /// A text checkpoint (such as the directory a compose writes its repositories into).
+    pub fn text(&self, key: &str) -> Option<&str> {
+        self.checkpoints.get(key).and_then(Value::as_str)
+    }
+
+    pub fn set_text(&mut self, key: &str, value: &str) {
+        self.checkpoints
+            .insert(key.into(), Value::String(value.into()));
+    }
+
+    /// Forgets a checkpoint, so that its step runs again.
+    pub fn clear(&mut self, key: &str) {
+        self.checkpoints.remove(key);
+    }
+
     pub fn mark_done(&mut self, step: &str) {
         self.checkpoints.insert(step.into(), Value::Bool(true));
     }
@@ -157,6 +172,8 @@ const STEPS: &[&str] = &[
     "perform_gating",
     "determine_and_perform_tag_actions",
     "remove_pending_tags",
+    "completed_repo",
+    "compose_done",
     "mark_status_changes",
     "status_comments",
     "unlock_updates",

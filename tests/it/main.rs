@@ -21,5 +21,6 @@ mod lifecycle;
 mod masher;
 mod migrations;
 mod models;
+mod repos;
 mod signing;
 mod web;

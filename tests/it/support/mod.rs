@@ -85,6 +85,9 @@ impl TestDb {
         let mut settings = settings_for(&self.url);
         settings.buildsys.local.root = self.dir.path().join("koji");
         settings.mail.dir = self.dir.path().join("mail");
+        settings.masher.compose_dir = self.dir.path().join("composes");
+        settings.masher.stage_dir = self.dir.path().join("repos");
+        settings.masher.cache_dir = self.dir.path().join("cache");
         settings
     }
 

@@ -1,0 +1,428 @@
+//! The repository steps of an RPM compose (spec §6.4, written natively instead of by Pungi):
+//! updateinfo, one repository per arch and one of the sources from every build latest-tagged
+//! in the requested tag, the sanity check, the atomic publish and, at the end, the removal of
+//! old composes.
+//!
+//! A compose writes into its own directory `<compose_dir>/<tag>-<YYYYMMDD.HHMMSS>/` (recorded
+//! in the checkpoints before anything is written), with Pungi's layout
+//! `Everything/<arch>/os/` and `Everything/source/tree/`. Publishing swaps the symlink
+//! `<stage_dir>/<tag>` to it, so readers see the old repositories or the new ones, never a
+//! mix. A compose resumed before its repositories were complete removes the partial directory
+//! and writes it again; one resumed after publishing does nothing here.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, anyhow, bail};
+use chrono::NaiveDateTime;
+
+use crate::buildsys::{BuildInfo, ListTaggedOptions, RpmInfo};
+use crate::config::{BuildsysKind, Settings};
+use crate::db::types::ComposeState;
+use crate::db::{DbConnection, write_transaction};
+use crate::models::now;
+use crate::state::AppState;
+
+use super::repo::{self, ExtraMetadata, HeaderCache, RepoFile};
+use super::updateinfo::{self, UpdateinfoSettings};
+use super::work::Work;
+
+/// Koji's top directory, where the build system keeps RPM files.
+pub fn topdir(settings: &Settings) -> &Path {
+    match settings.buildsys.kind {
+        BuildsysKind::Local => &settings.buildsys.local.root,
+        BuildsysKind::Koji => &settings.buildsys.koji.topdir,
+    }
+}
+
+/// Where the build system keeps one RPM of a build: the copy signed with the first of
+/// `sigkeys` that exists, or the unsigned file when no keys are asked for.
+pub fn rpm_path(
+    topdir: &Path,
+    build: &BuildInfo,
+    rpm: &RpmInfo,
+    sigkeys: &[String],
+) -> anyhow::Result<PathBuf> {
+    let dir = topdir
+        .join("packages")
+        .join(&build.package_name)
+        .join(&build.version)
+        .join(&build.release);
+    let file = format!(
+        "{}-{}-{}.{}.rpm",
+        rpm.name, rpm.version, rpm.release, rpm.arch
+    );
+    if sigkeys.is_empty() {
+        return Ok(dir.join(&rpm.arch).join(file));
+    }
+    for key in sigkeys {
+        let signed = dir
+            .join("data/signed")
+            .join(key.to_lowercase())
+            .join(&rpm.arch)
+            .join(&file);
+        if signed.is_file() {
+            return Ok(signed);
+        }
+    }
+    bail!(
+        "{file} of {} has no copy signed with {} under {}",
+        build.nvr,
+        sigkeys.join(", "),
+        dir.join("data/signed").display()
+    )
+}
+
+fn sigkeys<'a>(settings: &'a Settings, release: &str) -> &'a [String] {
+    settings
+        .masher
+        .release_sigkeys
+        .get(release)
+        .unwrap_or(&settings.masher.sigkeys)
+}
+
+/// A new directory for a compose of `tag` started at `started`:
+/// `<tag>-<YYYYMMDD.HHMMSS>`, with `.<n>` added when a compose of the same second has it.
+fn compose_dir_for(settings: &Settings, tag: &str, started: NaiveDateTime) -> PathBuf {
+    let stamp = started.format("%Y%m%d.%H%M%S").to_string();
+    let base = settings.masher.compose_dir.join(format!("{tag}-{stamp}"));
+    let mut candidate = base.clone();
+    let mut n = 0;
+    while candidate.exists() {
+        n += 1;
+        candidate = settings
+            .masher
+            .compose_dir
+            .join(format!("{tag}-{stamp}.{n}"));
+    }
+    candidate
+}
+
+/// The repository of one arch (or `source`) inside a compose directory.
+pub fn arch_repo(compose: &Path, arch: &str) -> PathBuf {
+    if arch == "source" {
+        compose.join("Everything/source/tree")
+    } else {
+        compose.join("Everything").join(arch).join("os")
+    }
+}
+
+/// Updateinfo, repositories, sanity check and publish, each checkpointed.
+pub fn compose_repositories(
+    state: &AppState,
+    conn: &mut DbConnection,
+    work: &mut Work,
+    target_tag: &str,
+) -> anyhow::Result<()> {
+    let settings = &state.settings;
+    if !work.done("completed_repo") {
+        write_transaction(conn, |conn| {
+            work.set_state(conn, ComposeState::Updateinfo, now())
+        })?;
+        let dir = match work.text("repo_dir") {
+            Some(dir) => PathBuf::from(dir),
+            None => {
+                let dir = compose_dir_for(settings, target_tag, now());
+                work.set_text("repo_dir", &dir.to_string_lossy());
+                write_transaction(conn, |conn| work.save(conn))?;
+                dir
+            }
+        };
+        let files = tagged_files(state, target_tag, &work.release.name)?;
+        let cache = HeaderCache::new(&settings.masher.cache_dir);
+        let (packages, stats) =
+            repo::read_packages(&files, &cache, settings.masher.header_workers)?;
+        tracing::info!(
+            compose = work.compose.id,
+            tag = target_tag,
+            rpms = packages.len(),
+            parsed = stats.parsed,
+            cached = stats.cached,
+            "read the repository's RPM headers"
+        );
+        let all: Vec<&RepoFile> = packages.iter().collect();
+        let updateinfo = updateinfo::generate(
+            conn,
+            &work.release,
+            &all,
+            &UpdateinfoSettings {
+                from: &settings.mail.from,
+                rights: &settings.masher.updateinfo_rights,
+                file_url: &settings.masher.file_url,
+                buglink: &settings.masher.buglink,
+                now: now(),
+            },
+        )?;
+        write_transaction(conn, |conn| {
+            work.set_state(conn, ComposeState::Punging, now())
+        })?;
+        write_all(state, target_tag, &dir, &packages, updateinfo)?;
+        work.mark_done("completed_repo");
+        write_transaction(conn, |conn| work.save(conn))?;
+    }
+    if !work.done("compose_done") {
+        let dir = work
+            .text("repo_dir")
+            .map(PathBuf::from)
+            .ok_or_else(|| anyhow!("the compose has no repository directory checkpoint"))?;
+        publish(&settings.masher.stage_dir, target_tag, &dir)?;
+        work.mark_done("compose_done");
+        write_transaction(conn, |conn| work.save(conn))?;
+    }
+    Ok(())
+}
+
+/// The RPM files of every build latest-tagged in `tag` (not inherited: an updates tag's
+/// repository holds the updates only, as Fedora's Pungi configuration has it).
+fn tagged_files(state: &AppState, tag: &str, release: &str) -> anyhow::Result<Vec<PathBuf>> {
+    let buildsys = state.buildsys.as_ref();
+    let tagged = buildsys
+        .list_tagged(
+            tag,
+            &ListTaggedOptions {
+                latest: true,
+                ..Default::default()
+            },
+        )
+        .with_context(|| format!("listing the builds of {tag}"))?;
+    let topdir = topdir(&state.settings);
+    let keys = sigkeys(&state.settings, release);
+    let mut files = Vec::new();
+    for tagged in &tagged {
+        let rpms = buildsys
+            .list_build_rpms(&tagged.build.nvr)
+            .with_context(|| format!("listing the RPMs of {}", tagged.build.nvr))?;
+        for rpm in &rpms {
+            files.push(rpm_path(topdir, &tagged.build, rpm, keys)?);
+        }
+    }
+    Ok(files)
+}
+
+/// The arches of the binary repositories: the tag's, else those of the packages.
+fn arches(state: &AppState, tag: &str, packages: &[RepoFile]) -> anyhow::Result<Vec<String>> {
+    let from_tag = state
+        .buildsys
+        .get_tag(tag)?
+        .and_then(|t| t.arches)
+        .unwrap_or_default();
+    let mut arches: BTreeSet<String> = from_tag.split_whitespace().map(str::to_owned).collect();
+    if arches.is_empty() {
+        arches = packages
+            .iter()
+            .map(|p| p.package.arch.clone())
+            .filter(|a| a != "noarch" && a != "src")
+            .collect();
+    }
+    if arches.is_empty() {
+        arches.insert(std::env::consts::ARCH.to_owned());
+    }
+    Ok(arches.into_iter().collect())
+}
+
+/// Whether a binary package belongs in the repository of `arch`.
+fn fits(package_arch: &str, arch: &str) -> bool {
+    package_arch == "noarch" || package_arch == arch || (arch == "x86_64" && package_arch == "i686")
+}
+
+fn write_all(
+    state: &AppState,
+    tag: &str,
+    dir: &Path,
+    packages: &[RepoFile],
+    updateinfo: String,
+) -> anyhow::Result<()> {
+    if dir.exists() {
+        // What a crashed attempt left.
+        fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
+    }
+    let settings = &state.settings.masher;
+    let revision = chrono::Utc::now().timestamp();
+    let extras = [ExtraMetadata {
+        kind: "updateinfo",
+        extension: "xml",
+        content: updateinfo,
+    }];
+    let mut repos: Vec<(String, Vec<&RepoFile>)> = arches(state, tag, packages)?
+        .into_iter()
+        .map(|arch| {
+            let chosen = packages
+                .iter()
+                .filter(|p| p.package.arch != "src" && fits(&p.package.arch, &arch))
+                .collect();
+            (arch, chosen)
+        })
+        .collect();
+    repos.push((
+        "source".to_owned(),
+        packages
+            .iter()
+            .filter(|p| p.package.arch == "src")
+            .collect(),
+    ));
+    for (arch, chosen) in &repos {
+        let repo_dir = arch_repo(dir, arch);
+        let written =
+            repo::write_repository(&repo_dir, chosen, &extras, settings.compression, revision)
+                .with_context(|| format!("writing {}", repo_dir.display()))?;
+        repo::sanity_check(
+            &repo_dir,
+            &written,
+            chosen,
+            &["primary", "filelists", "other", "updateinfo"],
+        )
+        .with_context(|| format!("sanity check of {}", repo_dir.display()))?;
+    }
+    Ok(())
+}
+
+/// Points `<stage_dir>/<tag>` at `dir`: a new symlink renamed over the old one, which POSIX
+/// makes atomic.
+pub fn publish(stage_dir: &Path, tag: &str, dir: &Path) -> anyhow::Result<()> {
+    fs::create_dir_all(stage_dir).with_context(|| format!("creating {}", stage_dir.display()))?;
+    let target = fs::canonicalize(dir).with_context(|| format!("resolving {}", dir.display()))?;
+    let link = stage_dir.join(tag);
+    let temporary = stage_dir.join(format!(".{tag}.{}", std::process::id()));
+    let _ = fs::remove_file(&temporary);
+    std::os::unix::fs::symlink(&target, &temporary)
+        .with_context(|| format!("linking {}", temporary.display()))?;
+    fs::rename(&temporary, &link).with_context(|| format!("publishing {}", link.display()))?;
+    Ok(())
+}
+
+/// Bodhi's clean_old_composes: the composes of `tag` beyond the newest `keep` are removed,
+/// never the published one.
+pub fn remove_old_composes(settings: &Settings, tag: &str) -> anyhow::Result<usize> {
+    let compose_dir = &settings.masher.compose_dir;
+    let Ok(entries) = fs::read_dir(compose_dir) else {
+        return Ok(0);
+    };
+    let published = fs::canonicalize(settings.masher.stage_dir.join(tag)).ok();
+    let prefix = format!("{tag}-");
+    let mut dirs: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .filter(|e| {
+            e.file_name().to_str().is_some_and(|name| {
+                name.strip_prefix(&prefix)
+                    .is_some_and(|stamp| stamp.chars().all(|c| c.is_ascii_digit() || c == '.'))
+            })
+        })
+        .map(|e| e.path())
+        .collect();
+    dirs.sort();
+    let excess = dirs.len().saturating_sub(settings.masher.keep_composes);
+    let mut removed = 0;
+    for dir in dirs.into_iter().take(excess) {
+        if fs::canonicalize(&dir).ok() == published {
+            continue;
+        }
+        fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
+        removed += 1;
+    }
+    Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn build() -> BuildInfo {
+        BuildInfo {
+            id: 1,
+            package_name: "nano".into(),
+            name: "nano".into(),
+            version: "8.2".into(),
+            release: "1.fc44".into(),
+            epoch: None,
+            nvr: "nano-8.2-1.fc44".into(),
+            owner_name: "alice".into(),
+            state: 1,
+            task_id: None,
+            creation_event_id: 1,
+            creation_time: now(),
+            completion_time: None,
+            source: None,
+            extra: serde_json::Value::Null,
+        }
+    }
+
+    fn rpm(name: &str, arch: &str) -> RpmInfo {
+        RpmInfo {
+            id: 1,
+            build_id: 1,
+            name: name.into(),
+            version: "8.2".into(),
+            release: "1.fc44".into(),
+            epoch: None,
+            arch: arch.into(),
+            size: 1,
+            payloadhash: String::new(),
+            buildtime: 0,
+        }
+    }
+
+    #[test]
+    fn signed_copies_are_taken_by_key_preference() {
+        let top = tempfile::tempdir().unwrap();
+        let unsigned = rpm_path(top.path(), &build(), &rpm("nano", "x86_64"), &[]).unwrap();
+        assert_eq!(
+            unsigned,
+            top.path()
+                .join("packages/nano/8.2/1.fc44/x86_64/nano-8.2-1.fc44.x86_64.rpm")
+        );
+        let signed_dir = top
+            .path()
+            .join("packages/nano/8.2/1.fc44/data/signed/b2f5d8a1/x86_64");
+        fs::create_dir_all(&signed_dir).unwrap();
+        fs::write(signed_dir.join("nano-8.2-1.fc44.x86_64.rpm"), b"rpm").unwrap();
+        let keys = vec!["0000aaaa".to_owned(), "B2F5D8A1".to_owned()];
+        assert_eq!(
+            rpm_path(top.path(), &build(), &rpm("nano", "x86_64"), &keys).unwrap(),
+            signed_dir.join("nano-8.2-1.fc44.x86_64.rpm")
+        );
+        let missing = rpm_path(top.path(), &build(), &rpm("nano-doc", "noarch"), &keys)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            missing.contains("nano-doc-8.2-1.fc44.noarch.rpm of nano-8.2-1.fc44 has no copy signed with 0000aaaa, B2F5D8A1"),
+            "{missing}"
+        );
+    }
+
+    #[test]
+    fn old_composes_go_but_the_newest_and_the_published_stay() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut settings = Settings::default();
+        settings.masher.compose_dir = dir.path().join("composes");
+        settings.masher.stage_dir = dir.path().join("repos");
+        settings.masher.keep_composes = 2;
+        let names = [
+            "f44-updates-testing-20261201.100000",
+            "f44-updates-testing-20261201.110000",
+            "f44-updates-testing-20261201.120000",
+            "f44-updates-testing-20261201.120000.1",
+            "f44-updates-20261201.090000",
+        ];
+        for name in names {
+            fs::create_dir_all(settings.masher.compose_dir.join(name)).unwrap();
+        }
+        // The oldest is still published (a newer compose failed before publishing).
+        publish(
+            &settings.masher.stage_dir,
+            "f44-updates-testing",
+            &settings.masher.compose_dir.join(names[0]),
+        )
+        .unwrap();
+        let removed = remove_old_composes(&settings, "f44-updates-testing").unwrap();
+        assert_eq!(removed, 1);
+        let left: BTreeSet<String> = fs::read_dir(&settings.masher.compose_dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            left,
+            BTreeSet::from([names[0], names[2], names[3], names[4]].map(str::to_owned))
+        );
+    }
+}

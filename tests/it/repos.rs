@@ -1,0 +1,265 @@
+//! Repositories written by the masher (issue 5): a testing push of the demo publishes a
+//! repository per arch and one of the sources, with updateinfo, that dnf reads
+//! (`validate_repo.sh`); a compose whose repository cannot be written fails with the reason,
+//! keeps the published repository, and resumes.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use pipal::masher::repos::arch_repo;
+use pipal::masher::{Finished, Masher};
+use pipal::models::compose::Compose;
+use pipal::models::now;
+use pipal::services::push::{self, PushOptions};
+use pipal::state::AppState;
+use pipal::worker::Worker;
+
+use crate::support::{TestDb, ok};
+
+/// The demo's update waiting for testing is F43's.
+const TESTING_TAG: &str = "f43-updates-testing";
+
+/// The demo in a fresh database, its pending update signed.
+fn demo() -> (TestDb, AppState) {
+    let db = TestDb::new();
+    ok(db.pipal(&["demo"]));
+    let mut settings = db.settings();
+    settings.buildsys.local.autosign_delay_secs = 0;
+    let state = AppState::new(db.db.clone(), settings).expect("state");
+    let worker = Worker::with_all_handlers(state.clone());
+    worker.make_periodic_due("local_signer").unwrap();
+    while worker.run_one().unwrap().is_some() {}
+    (db, state)
+}
+
+fn push_testing(state: &AppState) -> Vec<Finished> {
+    let mut conn = state.db.conn().unwrap();
+    let plan = push::plan(
+        &mut conn,
+        state.buildsys.as_ref(),
+        &PushOptions {
+            requests: vec![pipal::db::types::UpdateRequest::Testing],
+            ..PushOptions::default()
+        },
+    )
+    .unwrap();
+    pipal::db::write_transaction(&mut conn, |conn| push::start(conn, &plan, now())).unwrap();
+    let masher = Masher::new(state.clone());
+    let mut finished = Vec::new();
+    while let Some(outcome) = masher.run_one().unwrap() {
+        finished.push(outcome);
+    }
+    finished
+}
+
+fn published(state: &AppState, tag: &str) -> PathBuf {
+    std::fs::canonicalize(state.settings.masher.stage_dir.join(tag)).expect("a published repo")
+}
+
+fn gunzip(path: &Path) -> String {
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
+        .read_to_string(&mut text)
+        .unwrap();
+    text
+}
+
+/// The open content of the metadata of `kind` in a repository.
+fn metadata(repo: &Path, kind: &str) -> String {
+    let entry = std::fs::read_dir(repo.join("repodata"))
+        .unwrap()
+        .flatten()
+        .find(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .contains(&format!("-{kind}."))
+        })
+        .unwrap_or_else(|| panic!("{kind} in {}", repo.display()));
+    gunzip(&entry.path())
+}
+
+/// Runs `validate_repo.sh` when its tools are installed; CI sets PIPAL_TEST_REPO_TOOLS=1 so
+/// that missing tools fail instead of skipping.
+fn validate_with_dnf(repo: &Path, count: usize) {
+    let shared = std::env::var_os("PIPAL_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    let script = shared.join("tools/repo/validate_repo.sh");
+    let required = std::env::var("PIPAL_TEST_REPO_TOOLS").is_ok_and(|v| v == "1");
+    let available = script.is_file()
+        && Command::new("dnf")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+    if !available {
+        assert!(!required, "validate_repo.sh or dnf missing");
+        eprintln!("validate_repo.sh skipped: dnf or the script is missing");
+        return;
+    }
+    let output = Command::new("bash")
+        .arg(&script)
+        .arg(repo)
+        .arg(count.to_string())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && stdout.contains("VERDICT: PASS"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn a_testing_push_of_the_demo_publishes_repositories_dnf_reads() {
+    let (_db, state) = demo();
+    let finished = push_testing(&state);
+    assert!(
+        matches!(finished[..], [Finished::Success { .. }]),
+        "{finished:?}"
+    );
+
+    let compose = published(&state, TESTING_TAG);
+    assert!(
+        compose.starts_with(std::fs::canonicalize(&state.settings.masher.compose_dir).unwrap()),
+        "{}",
+        compose.display()
+    );
+    let binary = arch_repo(&compose, "x86_64");
+    let source = arch_repo(&compose, "source");
+    let primary = metadata(&binary, "primary");
+    let updateinfo = metadata(&binary, "updateinfo");
+
+    let tagged = state
+        .buildsys
+        .list_tagged(
+            TESTING_TAG,
+            &pipal::buildsys::ListTaggedOptions {
+                latest: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+    assert!(tagged.len() >= 2, "{tagged:?}");
+    let mut binaries = 0;
+    for build in &tagged {
+        for rpm in state.buildsys.list_build_rpms(&build.build.nvr).unwrap() {
+            let file = format!(
+                "{}-{}-{}.{}.rpm",
+                rpm.name, rpm.version, rpm.release, rpm.arch
+            );
+            let letter = &rpm.name[..1];
+            if rpm.arch == "src" {
+                assert!(source.join("Packages").join(letter).join(&file).is_file());
+            } else {
+                binaries += 1;
+                assert!(
+                    primary.contains(&format!("Packages/{letter}/{file}")),
+                    "{file} in primary"
+                );
+            }
+        }
+        let update =
+            pipal::models::build::Build::by_nvr(&mut state.db.conn().unwrap(), &build.build.nvr)
+                .unwrap()
+                .and_then(|b| b.update_id)
+                .expect("every testing build has an update");
+        let alias = pipal::models::update::Update::by_id(&mut state.db.conn().unwrap(), update)
+            .unwrap()
+            .alias;
+        assert!(
+            updateinfo.contains(&format!("<id>{alias}</id>")),
+            "{alias}: {updateinfo}"
+        );
+    }
+    assert!(updateinfo.contains("type=\"security\""), "{updateinfo}");
+    assert!(updateinfo.contains("<reference href=\"https://bugzilla.redhat.com/show_bug.cgi?id="));
+    assert!(
+        !primary.contains("f44-updates-candidate"),
+        "only the testing tag's builds"
+    );
+
+    // The source repository carries the same updateinfo (as Bodhi's does), but dnf never
+    // shows advisories for source packages, so dnf checks the binary one.
+    validate_with_dnf(&binary, binaries);
+    assert!(metadata(&source, "primary").contains("<arch>src</arch>"));
+}
+
+#[test]
+fn a_repository_that_cannot_be_written_fails_the_compose_and_resumes() {
+    let (_db, state) = demo();
+    // The first push publishes a repository.
+    assert!(matches!(
+        push_testing(&state)[..],
+        [Finished::Success { .. }]
+    ));
+    let before = published(&state, TESTING_TAG);
+
+    // An update whose RPM is unreadable: the compose fails in punging, the published
+    // repository stays, and once the file is back the resumed compose publishes anew.
+    let mut conn = state.db.conn().unwrap();
+    let tagged = state
+        .buildsys
+        .list_tagged(TESTING_TAG, &Default::default())
+        .unwrap();
+    let victim = state
+        .buildsys
+        .list_build_rpms(&tagged[0].build.nvr)
+        .unwrap()
+        .into_iter()
+        .find(|r| r.arch != "src")
+        .unwrap();
+    let path = pipal::masher::repos::rpm_path(
+        pipal::masher::repos::topdir(&state.settings),
+        &tagged[0].build,
+        &victim,
+        &[],
+    )
+    .unwrap();
+    let original = std::fs::read(&path).unwrap();
+    std::fs::write(&path, b"not an rpm").unwrap();
+
+    let alias = {
+        use diesel::prelude::*;
+        use pipal::db::schema::updates;
+        let alias: String = updates::table
+            .filter(updates::status.eq(pipal::db::types::UpdateStatus::Testing))
+            .select(updates::alias)
+            .first(&mut conn)
+            .unwrap();
+        diesel::update(updates::table.filter(updates::alias.eq(&alias)))
+            .set((
+                updates::request.eq(Some(pipal::db::types::UpdateRequest::Testing)),
+                updates::status.eq(pipal::db::types::UpdateStatus::Pending),
+            ))
+            .execute(&mut conn)
+            .unwrap();
+        alias
+    };
+    let finished = push_testing(&state);
+    let [Finished::Failed { error, .. }] = &finished[..] else {
+        panic!("{finished:?}")
+    };
+    assert!(error.contains(&path.display().to_string()), "{error}");
+    let failed = Compose::list(&mut conn).unwrap();
+    assert_eq!(failed[0].state.to_string(), "failed");
+    assert_eq!(published(&state, TESTING_TAG), before, "the old repo stays");
+
+    std::fs::write(&path, original).unwrap();
+    let mut conn = state.db.conn().unwrap();
+    pipal::db::write_transaction(&mut conn, |conn| push::resume_failed(conn, now())).unwrap();
+    let masher = Masher::new(state.clone());
+    let resumed = masher.run_one().unwrap();
+    assert!(
+        matches!(resumed, Some(Finished::Success { .. })),
+        "{resumed:?} ({alias})"
+    );
+    let after = published(&state, TESTING_TAG);
+    assert_ne!(after, before);
+    assert!(
+        arch_repo(&after, "x86_64")
+            .join("repodata/repomd.xml")
+            .is_file()
+    );
+}
