@@ -129,10 +129,10 @@ pub fn compose_repositories(
                 dir
             }
         };
-        let files = tagged_files(state, target_tag, &work.release.name)?;
+        let content = tagged_content(state, target_tag, &work.release.name)?;
         let cache = HeaderCache::new(&settings.masher.cache_dir);
         let (packages, stats) =
-            repo::read_packages(&files, &cache, settings.masher.header_workers)?;
+            repo::read_packages(&content.files, &cache, settings.masher.header_workers)?;
         tracing::info!(
             compose = work.compose.id,
             tag = target_tag,
@@ -141,11 +141,14 @@ pub fn compose_repositories(
             cached = stats.cached,
             "read the repository's RPM headers"
         );
-        let all: Vec<&RepoFile> = packages.iter().collect();
+        let owned: Vec<(&RepoFile, &str)> = packages
+            .iter()
+            .zip(content.owners.iter().map(String::as_str))
+            .collect();
         let updateinfo = updateinfo::generate(
             conn,
             &work.release,
-            &all,
+            &owned,
             &UpdateinfoSettings {
                 from: &settings.mail.from,
                 rights: &settings.masher.updateinfo_rights,
@@ -157,7 +160,19 @@ pub fn compose_repositories(
         write_transaction(conn, |conn| {
             work.set_state(conn, ComposeState::Punging, now())
         })?;
-        write_all(state, target_tag, &dir, &packages, updateinfo)?;
+        let mut extras = vec![ExtraMetadata {
+            kind: "updateinfo",
+            extension: "xml",
+            content: updateinfo,
+        }];
+        if !content.modules.is_empty() {
+            extras.push(ExtraMetadata {
+                kind: "modules",
+                extension: "yaml",
+                content: content.modules.concat(),
+            });
+        }
+        write_all(state, target_tag, &dir, &packages, &extras)?;
         work.mark_done("completed_repo");
         write_transaction(conn, |conn| work.save(conn))?;
     }
@@ -173,31 +188,75 @@ pub fn compose_repositories(
     Ok(())
 }
 
+/// What a repository is made of: RPM files, each with the NVR of the build it belongs to,
+/// and the modulemd documents of module builds.
+#[derive(Debug, Default)]
+struct Content {
+    files: Vec<PathBuf>,
+    owners: Vec<String>,
+    modules: Vec<String>,
+}
+
 /// The RPM files of every build latest-tagged in `tag` (not inherited: an updates tag's
-/// repository holds the updates only, as Fedora's Pungi configuration has it).
-fn tagged_files(state: &AppState, tag: &str, release: &str) -> anyhow::Result<Vec<PathBuf>> {
+/// repository holds the updates only, as Fedora's Pungi configuration has it). A module build
+/// brings the RPMs of its content tag and its modulemd document (Koji's
+/// `extra.typeinfo.module`).
+fn tagged_content(state: &AppState, tag: &str, release: &str) -> anyhow::Result<Content> {
     let buildsys = state.buildsys.as_ref();
+    let latest = ListTaggedOptions {
+        latest: true,
+        ..Default::default()
+    };
     let tagged = buildsys
-        .list_tagged(
-            tag,
-            &ListTaggedOptions {
-                latest: true,
-                ..Default::default()
-            },
-        )
+        .list_tagged(tag, &latest)
         .with_context(|| format!("listing the builds of {tag}"))?;
     let topdir = topdir(&state.settings);
     let keys = sigkeys(&state.settings, release);
-    let mut files = Vec::new();
-    for tagged in &tagged {
+    let mut content = Content::default();
+    let add_rpms = |content: &mut Content, build: &BuildInfo, owner: &str| {
         let rpms = buildsys
-            .list_build_rpms(&tagged.build.nvr)
-            .with_context(|| format!("listing the RPMs of {}", tagged.build.nvr))?;
+            .list_build_rpms(&build.nvr)
+            .with_context(|| format!("listing the RPMs of {}", build.nvr))?;
         for rpm in &rpms {
-            files.push(rpm_path(topdir, &tagged.build, rpm, keys)?);
+            content.files.push(rpm_path(topdir, build, rpm, keys)?);
+            content.owners.push(owner.to_owned());
         }
+        anyhow::Ok(())
+    };
+    for tagged in &tagged {
+        let build = &tagged.build;
+        let Some(module) = build.extra.pointer("/typeinfo/module") else {
+            add_rpms(&mut content, build, &build.nvr)?;
+            continue;
+        };
+        let modulemd = module
+            .get("modulemd_str")
+            .and_then(|m| m.as_str())
+            .ok_or_else(|| anyhow!("module build {} has no modulemd_str", build.nvr))?;
+        let content_tag = module
+            .get("content_koji_tag")
+            .and_then(|m| m.as_str())
+            .ok_or_else(|| anyhow!("module build {} has no content_koji_tag", build.nvr))?;
+        let components = buildsys
+            .list_tagged(content_tag, &latest)
+            .with_context(|| format!("listing the builds of {content_tag}"))?;
+        for component in &components {
+            add_rpms(&mut content, &component.build, &build.nvr)?;
+        }
+        content.modules.push(modulemd_document(modulemd));
     }
-    Ok(files)
+    Ok(content)
+}
+
+/// One modulemd document of modules.yaml: `---` first and `...` last, as libmodulemd emits.
+fn modulemd_document(modulemd: &str) -> String {
+    let body = modulemd.trim();
+    let body = body
+        .strip_prefix("---")
+        .unwrap_or(body)
+        .trim_start_matches('\n');
+    let body = body.strip_suffix("...").unwrap_or(body).trim_end();
+    format!("---\n{body}\n...\n")
 }
 
 /// The arches of the binary repositories: the tag's, else those of the packages.
@@ -231,7 +290,7 @@ fn write_all(
     tag: &str,
     dir: &Path,
     packages: &[RepoFile],
-    updateinfo: String,
+    extras: &[ExtraMetadata],
 ) -> anyhow::Result<()> {
     if dir.exists() {
         // What a crashed attempt left.
@@ -239,11 +298,6 @@ fn write_all(
     }
     let settings = &state.settings.masher;
     let revision = chrono::Utc::now().timestamp();
-    let extras = [ExtraMetadata {
-        kind: "updateinfo",
-        extension: "xml",
-        content: updateinfo,
-    }];
     let mut repos: Vec<(String, Vec<&RepoFile>)> = arches(state, tag, packages)?
         .into_iter()
         .map(|arch| {
@@ -264,15 +318,12 @@ fn write_all(
     for (arch, chosen) in &repos {
         let repo_dir = arch_repo(dir, arch);
         let written =
-            repo::write_repository(&repo_dir, chosen, &extras, settings.compression, revision)
+            repo::write_repository(&repo_dir, chosen, extras, settings.compression, revision)
                 .with_context(|| format!("writing {}", repo_dir.display()))?;
-        repo::sanity_check(
-            &repo_dir,
-            &written,
-            chosen,
-            &["primary", "filelists", "other", "updateinfo"],
-        )
-        .with_context(|| format!("sanity check of {}", repo_dir.display()))?;
+        let mut required = vec!["primary", "filelists", "other"];
+        required.extend(extras.iter().map(|e| e.kind));
+        repo::sanity_check(&repo_dir, &written, chosen, &required)
+            .with_context(|| format!("sanity check of {}", repo_dir.display()))?;
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 //! idempotent against the build system (a build already in its target tag is not moved
 //! again), so a compose resumed after a crash at any point finishes without losing or doubling
 //! work. RPM composes write their repositories between the tag moves and the status changes
-//! (`repos`); module, container and flatpak composes move tags and statuses only for now.
+//! (`repos`); container and flatpak composes move tags and statuses only for now.
 
 use std::collections::BTreeMap;
 
@@ -80,8 +80,8 @@ pub fn run(
     Ok(())
 }
 
-/// Whether the compose writes repositories: RPM composes do, except Bodhi's skip_compose
-/// (stable updates of a pending or frozen release are tagged only). Module, container and
+/// Whether the compose writes repositories: RPM and module composes do, except Bodhi's
+/// skip_compose (stable updates of a pending or frozen release are tagged only). Container and
 /// flatpak composes move tags only.
 fn writes_repositories(conn: &mut DbConnection, work: &Work) -> anyhow::Result<bool> {
     let skip_compose = work.request() == UpdateRequest::Stable
@@ -90,7 +90,11 @@ fn writes_repositories(conn: &mut DbConnection, work: &Work) -> anyhow::Result<b
             ReleaseState::Pending | ReleaseState::Frozen
         );
     let content_type = Work::content_type(&work.builds(conn)?);
-    Ok(!skip_compose && matches!(content_type, None | Some(ContentType::Rpm)))
+    Ok(!skip_compose
+        && matches!(
+            content_type,
+            None | Some(ContentType::Rpm) | Some(ContentType::Module)
+        ))
 }
 
 /// Python's repr of a string, as Bodhi's ejection comment shows the reason.

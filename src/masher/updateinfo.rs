@@ -35,20 +35,6 @@ pub struct UpdateinfoSettings<'a> {
 /// SQLite's limit on bound parameters is 32766; stay far below it.
 const CHUNK: usize = 1000;
 
-/// The NVR a package was built from: the SRPM's name for binaries, the package's own for
-/// source RPMs.
-fn build_nvr(file: &RepoFile) -> String {
-    if file.package.arch == "src" {
-        file.package.nvr()
-    } else {
-        file.package
-            .sourcerpm
-            .strip_suffix(".src.rpm")
-            .map(str::to_owned)
-            .unwrap_or_else(|| file.package.nvr())
-    }
-}
-
 fn date(time: NaiveDateTime) -> String {
     time.format("%Y-%m-%d %H:%M:%S").to_string()
 }
@@ -72,18 +58,19 @@ fn arch_dir(arch: &str) -> &str {
     }
 }
 
-/// updateinfo.xml for the repository made of `files` (every arch and the sources).
+/// updateinfo.xml for the repository made of `files` (every arch and the sources), each
+/// with the NVR of the build it belongs to (for a module, the module's build).
 pub fn generate(
     conn: &mut DbConnection,
     release: &Release,
-    files: &[&RepoFile],
+    files: &[(&RepoFile, &str)],
     settings: &UpdateinfoSettings<'_>,
 ) -> QueryResult<String> {
-    let mut by_build: BTreeMap<String, Vec<&RepoFile>> = BTreeMap::new();
-    for file in files {
-        by_build.entry(build_nvr(file)).or_default().push(file);
+    let mut by_build: BTreeMap<&str, Vec<&RepoFile>> = BTreeMap::new();
+    for (file, build) in files {
+        by_build.entry(build).or_default().push(file);
     }
-    let nvrs: Vec<&String> = by_build.keys().collect();
+    let nvrs: Vec<&str> = by_build.keys().copied().collect();
     let mut update_ids = BTreeSet::new();
     for chunk in nvrs.chunks(CHUNK) {
         let found: Vec<Option<i32>> = builds::table
@@ -123,7 +110,7 @@ pub fn generate(
         let nvrs: Vec<&str> = builds.iter().map(|b| b.nvr.as_str()).collect();
         let packages: Vec<&RepoFile> = builds
             .iter()
-            .filter_map(|b| by_build.get(&b.nvr))
+            .filter_map(|b| by_build.get(b.nvr.as_str()))
             .flatten()
             .copied()
             .collect();

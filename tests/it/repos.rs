@@ -109,6 +109,7 @@ fn validate_with_dnf(repo: &Path, count: usize) {
         "{stdout}{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    eprintln!("{}", stdout.lines().last().unwrap_or_default());
 }
 
 #[test]
@@ -262,4 +263,192 @@ fn a_repository_that_cannot_be_written_fails_the_compose_and_resumes() {
             .join("repodata/repomd.xml")
             .is_file()
     );
+}
+
+mod modules {
+    //! A module release: the module build's RPMs come from its content tag, and modules.yaml
+    //! carries its modulemd document.
+
+    use super::*;
+    use diesel::prelude::*;
+    use pipal::db::types::{ContentType, ReleaseState, UpdateRequest, UpdateStatus, UpdateType};
+    use pipal::demo::rpms::{
+        BinaryPackage, DemoBuild, Payload, SourcePackage, build_dir, write_build,
+    };
+    use pipal::models::build::{Build, NewBuild};
+    use pipal::models::buildsys::{BuildsysBuild, Event, NewBuildsysBuild};
+    use pipal::models::package::Package;
+    use pipal::models::release::Release;
+    use pipal::models::update::{NewUpdate, Update, new_alias};
+    use pipal::services::releases;
+
+    use crate::support::world::World;
+
+    static HELLO: SourcePackage = SourcePackage {
+        name: "hello",
+        summary: "Greets",
+        license: "MIT",
+        url: "https://example.org/hello",
+        binaries: &[
+            BinaryPackage {
+                name: "hello",
+                arch: "x86_64",
+                summary: "Greets the world",
+                payload: Payload::Command,
+            },
+            BinaryPackage {
+                name: "hello-doc",
+                arch: "noarch",
+                summary: "Documentation of hello",
+                payload: Payload::Docs,
+            },
+        ],
+    };
+    static HELLO_BUILD: DemoBuild = DemoBuild {
+        source: &HELLO,
+        version: "2.12.1",
+        release: "1.fc44",
+        changelog: &[],
+    };
+    const MODULE_NVR: &str = "hello-2-4420261202000000.6c81f848";
+    const CONTENT_TAG: &str = "module-hello-2-4420261202000000-6c81f848";
+
+    fn modulemd() -> String {
+        "---\ndocument: modulemd\nversion: 2\ndata:\n  name: hello\n  stream: \"2\"\n  \
+         version: 4420261202000000\n  context: 6c81f848\n  arch: x86_64\n  \
+         summary: The hello module\n  description: >-\n    Greetings, modular.\n  \
+         license:\n    module:\n    - MIT\n  dependencies:\n  - buildrequires:\n      \
+         platform: [f44]\n    requires:\n      platform: [f44]\n  profiles:\n    default:\n      \
+         rpms:\n      - hello\n  components:\n    rpms:\n      hello:\n        \
+         rationale: The greeter.\n        ref: \"2.12.1\"\n  artifacts:\n    rpms:\n    \
+         - hello-0:2.12.1-1.fc44.x86_64\n    - hello-doc-0:2.12.1-1.fc44.noarch\n...\n"
+            .to_owned()
+    }
+
+    /// F44M with the module build `hello:2` as a signed update requested for testing.
+    fn module_world() -> (World, String) {
+        let w = World::new();
+        let mut release = releases::fedora_release("F44M", "Fedora 44 Modular", "f44m");
+        release.state = ReleaseState::Current;
+        w.add_release(&release);
+        let local = w.local();
+        local
+            .create_tag(CONTENT_TAG, &[], Some("x86_64"), &serde_json::json!({}))
+            .unwrap();
+        let staging = w.db.dir.path().join("staging");
+        write_build(&staging, &HELLO_BUILD).unwrap();
+        let (component, _) = pipal::buildsys::import::import_build(
+            &local,
+            &build_dir(&staging, &HELLO_BUILD),
+            "alice",
+        )
+        .unwrap();
+        w.tag(&component, CONTENT_TAG);
+
+        let mut conn = w.db.conn();
+        let time = now();
+        let event = Event::create(&mut conn, time).unwrap();
+        let extra = serde_json::json!({"typeinfo": {"module": {
+            "name": "hello", "stream": "2", "version": "4420261202000000",
+            "context": "6c81f848", "content_koji_tag": CONTENT_TAG,
+            "modulemd_str": modulemd(),
+        }}})
+        .to_string();
+        BuildsysBuild::create(
+            &mut conn,
+            &NewBuildsysBuild {
+                package_name: "hello",
+                version: "2",
+                release: "4420261202000000.6c81f848",
+                epoch: None,
+                nvr: MODULE_NVR,
+                owner_name: "alice",
+                state: 1,
+                task_id: None,
+                creation_event: event.id,
+                creation_time: time,
+                completion_time: Some(time),
+                source: None,
+                extra: &extra,
+            },
+        )
+        .unwrap();
+        w.tag(MODULE_NVR, "f44m-updates-candidate");
+
+        let release = Release::by_name(&mut conn, "F44M").unwrap().unwrap();
+        let owner = pipal::services::accounts::existing_user(&mut conn, "alice").unwrap();
+        let mut new = NewUpdate::with_defaults(
+            new_alias(&release.id_prefix, time),
+            release.id,
+            Some(owner.id),
+            UpdateType::Enhancement,
+            "The hello module.".into(),
+            time,
+        );
+        new.status = UpdateStatus::Pending;
+        new.request = Some(UpdateRequest::Testing);
+        let update = Update::create(&mut conn, &new).unwrap();
+        let (package, _) = Package::ensure(&mut conn, "hello", ContentType::Module).unwrap();
+        Build::create(
+            &mut conn,
+            &NewBuild {
+                nvr: MODULE_NVR,
+                signed: true,
+                package_id: package.id,
+                release_id: Some(release.id),
+                update_id: Some(update.id),
+                content_type: ContentType::Module,
+                epoch: Some(0),
+            },
+        )
+        .unwrap();
+        (w, update.alias)
+    }
+
+    #[test]
+    fn a_module_push_publishes_modules_yaml_and_the_module_rpms() {
+        let (w, alias) = module_world();
+        let finished = push_testing(&w.state);
+        assert!(
+            matches!(finished[..], [Finished::Success { .. }]),
+            "{finished:?}"
+        );
+        assert_eq!(
+            w.state
+                .buildsys
+                .list_tags(MODULE_NVR)
+                .unwrap()
+                .into_iter()
+                .map(|t| t.name)
+                .collect::<Vec<_>>(),
+            ["f44m-updates-testing"]
+        );
+        let repo = arch_repo(&published(&w.state, "f44m-updates-testing"), "x86_64");
+        let modules = metadata(&repo, "modules");
+        assert!(
+            modules.contains("name: hello") && modules.ends_with("...\n"),
+            "{modules}"
+        );
+        let primary = metadata(&repo, "primary");
+        assert!(primary.contains("Packages/h/hello-2.12.1-1.fc44.x86_64.rpm"));
+        assert!(primary.contains("Packages/h/hello-doc-2.12.1-1.fc44.noarch.rpm"));
+        let updateinfo = metadata(&repo, "updateinfo");
+        assert!(
+            updateinfo.contains(&format!("<id>{alias}</id>")),
+            "{updateinfo}"
+        );
+        assert!(
+            updateinfo.contains("filename>hello-2.12.1-1.fc44.x86_64.rpm<"),
+            "{updateinfo}"
+        );
+        let status: String = pipal::db::schema::updates::table
+            .filter(pipal::db::schema::updates::alias.eq(&alias))
+            .select(pipal::db::schema::updates::status)
+            .first::<UpdateStatus>(&mut w.db.conn())
+            .unwrap()
+            .to_string();
+        assert_eq!(status, "testing");
+
+        validate_with_dnf(&repo, 2);
+    }
 }
