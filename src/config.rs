@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, anyhow, bail};
 use serde::{Deserialize, Serialize};
 
+pub use crate::masher::containers::ContainerSettings;
 pub use crate::masher::repo::Compression;
 
 /// Prefix of environment variables that override configuration keys.
@@ -340,6 +341,8 @@ pub struct MasherSettings {
     pub updateinfo_rights: String,
     /// A bug's link in updateinfo; `%s` is the bug number (Bodhi's `buglink`).
     pub buglink: String,
+    /// Container and flatpak composes: skopeo and the registries.
+    pub containers: ContainerSettings,
 }
 
 impl Default for MasherSettings {
@@ -359,6 +362,7 @@ impl Default for MasherSettings {
             file_url: "https://download.fedoraproject.org/pub/fedora/linux/updates".into(),
             updateinfo_rights: "Copyright (C) {year} Red Hat, Inc. and others.".into(),
             buglink: "https://bugzilla.redhat.com/show_bug.cgi?id=%s".into(),
+            containers: ContainerSettings::default(),
         }
     }
 }

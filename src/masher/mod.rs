@@ -6,6 +6,7 @@
 //! checkpoints. A failed compose keeps its updates locked and waits for `pipal push --resume`;
 //! it never blocks the other composes (Bodhi PR #6160).
 
+pub mod containers;
 pub mod repo;
 pub mod repos;
 pub mod steps;

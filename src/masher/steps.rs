@@ -3,7 +3,8 @@
 //! idempotent against the build system (a build already in its target tag is not moved
 //! again), so a compose resumed after a crash at any point finishes without losing or doubling
 //! work. RPM composes write their repositories between the tag moves and the status changes
-//! (`repos`); container and flatpak composes move tags and statuses only for now.
+//! (`repos`); container and flatpak composes copy their images with skopeo instead
+//! (`containers`).
 
 use std::collections::BTreeMap;
 
@@ -49,9 +50,17 @@ pub fn run(
         remove_pending_tags(state, conn, work)?;
     }
     heartbeat()?;
-    let repositories = writes_repositories(conn, work)?;
+    let content_type = Work::content_type(&work.builds(conn)?);
+    let repositories = writes_repositories(work, content_type);
     if repositories {
         super::repos::compose_repositories(state, conn, work, &requested_tag(work))?;
+    }
+    if matches!(
+        content_type,
+        Some(ContentType::Container | ContentType::Flatpak)
+    ) && !work.done("skopeo_copies")
+    {
+        copy_images(state, conn, work)?;
     }
     heartbeat()?;
     if !work.done("mark_status_changes") {
@@ -81,20 +90,37 @@ pub fn run(
 }
 
 /// Whether the compose writes repositories: RPM and module composes do, except Bodhi's
-/// skip_compose (stable updates of a pending or frozen release are tagged only). Container and
-/// flatpak composes move tags only.
-fn writes_repositories(conn: &mut DbConnection, work: &Work) -> anyhow::Result<bool> {
+/// skip_compose (stable updates of a pending or frozen release are tagged only).
+fn writes_repositories(work: &Work, content_type: Option<ContentType>) -> bool {
     let skip_compose = work.request() == UpdateRequest::Stable
         && matches!(
             work.release.state,
             ReleaseState::Pending | ReleaseState::Frozen
         );
-    let content_type = Work::content_type(&work.builds(conn)?);
-    Ok(!skip_compose
+    !skip_compose
         && matches!(
             content_type,
             None | Some(ContentType::Rpm) | Some(ContentType::Module)
-        ))
+        )
+}
+
+/// Container and flatpak composes copy each build's image to the destination registries.
+fn copy_images(state: &AppState, conn: &mut DbConnection, work: &mut Work) -> anyhow::Result<()> {
+    let settings = &state.settings.masher.containers;
+    for build in work.builds(conn)? {
+        let copies = super::containers::copies_for(
+            state.buildsys.as_ref(),
+            settings,
+            &build.nvr,
+            work.request(),
+        )?;
+        for copy in &copies {
+            super::containers::run_copy(settings, copy)?;
+        }
+    }
+    work.mark_done("skopeo_copies");
+    write_transaction(conn, |conn| work.save(conn))?;
+    Ok(())
 }
 
 /// Python's repr of a string, as Bodhi's ejection comment shows the reason.

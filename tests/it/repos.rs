@@ -1,4 +1,4 @@
-//! Repositories written by the masher (issue 5): a testing push of the demo publishes a
+//! What composes publish (issue 5): a testing push of the demo publishes a
 //! repository per arch and one of the sources, with updateinfo, that dnf reads
 //! (`validate_repo.sh`); a compose whose repository cannot be written fails with the reason,
 //! keeps the published repository, and resumes.
@@ -450,5 +450,163 @@ mod modules {
         assert_eq!(status, "testing");
 
         validate_with_dnf(&repo, 2);
+    }
+}
+
+mod containers {
+    //! Container composes copy each image with skopeo (a recording stand-in here).
+
+    use super::*;
+    use diesel::prelude::*;
+    use pipal::db::types::{ContentType, ReleaseState, UpdateRequest, UpdateStatus, UpdateType};
+    use pipal::models::build::{Build, NewBuild};
+    use pipal::models::buildsys::{BuildsysBuild, Event, NewBuildsysBuild};
+    use pipal::models::package::Package;
+    use pipal::models::release::Release;
+    use pipal::models::update::{NewUpdate, Update, new_alias};
+    use pipal::services::releases;
+
+    use crate::support::world::World;
+
+    const NVR: &str = "httpd-container-2.4-3.fc44";
+
+    /// A skopeo that appends its arguments to `log`, and fails while `fail` exists.
+    fn stand_in(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+        let script = dir.join("skopeo");
+        let log = dir.join("skopeo.log");
+        let fail = dir.join("skopeo.fail");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\nif [ -e '{}' ]; then echo 'registry unavailable' >&2; exit 1; fi\n\
+                 echo \"$@\" >> '{}'\n",
+                fail.display(),
+                log.display()
+            ),
+        )
+        .unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        (script, log, fail)
+    }
+
+    #[test]
+    fn a_container_push_copies_the_image_to_each_registry_and_tag_and_resumes() {
+        let scratch = tempfile::tempdir().unwrap();
+        let (script, log, fail) = stand_in(scratch.path());
+        let w = World::with_state(|s| {
+            s.masher.containers.skopeo_command = script.to_string_lossy().into_owned();
+            s.masher.containers.extra_args = vec!["--quiet".into()];
+            s.masher.containers.source_registry = "candidate.example.org".into();
+            s.masher.containers.destination_registries =
+                vec!["registry.example.org".into(), "quay.example.org".into()];
+        });
+        let mut release = releases::fedora_release("F44C", "Fedora 44 Container", "f44c");
+        release.state = ReleaseState::Current;
+        w.add_release(&release);
+
+        let mut conn = w.db.conn();
+        let time = now();
+        let event = Event::create(&mut conn, time).unwrap();
+        let extra = serde_json::json!({"typeinfo": {"image": {"index": {"pull": [
+            "candidate.example.org/f44/httpd:2.4-3.fc44",
+            "candidate.example.org/f44/httpd@sha256:0123abcd",
+        ]}}}})
+        .to_string();
+        BuildsysBuild::create(
+            &mut conn,
+            &NewBuildsysBuild {
+                package_name: "httpd-container",
+                version: "2.4",
+                release: "3.fc44",
+                epoch: None,
+                nvr: NVR,
+                owner_name: "alice",
+                state: 1,
+                task_id: None,
+                creation_event: event.id,
+                creation_time: time,
+                completion_time: Some(time),
+                source: None,
+                extra: &extra,
+            },
+        )
+        .unwrap();
+        w.tag(NVR, "f44c-updates-candidate");
+        let release = Release::by_name(&mut conn, "F44C").unwrap().unwrap();
+        let owner = pipal::services::accounts::existing_user(&mut conn, "alice").unwrap();
+        let mut new = NewUpdate::with_defaults(
+            new_alias(&release.id_prefix, time),
+            release.id,
+            Some(owner.id),
+            UpdateType::Enhancement,
+            "httpd image".into(),
+            time,
+        );
+        new.status = UpdateStatus::Pending;
+        new.request = Some(UpdateRequest::Testing);
+        let update = Update::create(&mut conn, &new).unwrap();
+        let (package, _) =
+            Package::ensure(&mut conn, "httpd-container", ContentType::Container).unwrap();
+        Build::create(
+            &mut conn,
+            &NewBuild {
+                nvr: NVR,
+                signed: true,
+                package_id: package.id,
+                release_id: Some(release.id),
+                update_id: Some(update.id),
+                content_type: ContentType::Container,
+                epoch: Some(0),
+            },
+        )
+        .unwrap();
+
+        // The registry is down: the compose fails with skopeo's words and keeps the update.
+        std::fs::write(&fail, b"").unwrap();
+        let finished = push_testing(&w.state);
+        let [Finished::Failed { error, .. }] = &finished[..] else {
+            panic!("{finished:?}")
+        };
+        assert!(error.contains("registry unavailable"), "{error}");
+        assert!(!log.exists());
+
+        std::fs::remove_file(&fail).unwrap();
+        pipal::db::write_transaction(&mut conn, |conn| push::resume_failed(conn, now())).unwrap();
+        let resumed = Masher::new(w.state.clone()).run_one().unwrap();
+        assert!(
+            matches!(resumed, Some(Finished::Success { .. })),
+            "{resumed:?}"
+        );
+
+        let copies: Vec<String> = std::fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        let source = "docker://candidate.example.org/f44/httpd@sha256:0123abcd";
+        let expected: Vec<String> = ["registry.example.org", "quay.example.org"]
+            .iter()
+            .flat_map(|registry| {
+                ["2.4-3.fc44", "2.4", "testing"]
+                    .map(|tag| format!("--quiet copy {source} docker://{registry}/f44/httpd:{tag}"))
+            })
+            .collect();
+        assert_eq!(copies, expected);
+        let status: UpdateStatus = pipal::db::schema::updates::table
+            .filter(pipal::db::schema::updates::id.eq(update.id))
+            .select(pipal::db::schema::updates::status)
+            .first(&mut conn)
+            .unwrap();
+        assert_eq!(status, UpdateStatus::Testing);
+        assert!(
+            !w.state
+                .settings
+                .masher
+                .stage_dir
+                .join("f44c-updates-testing")
+                .exists(),
+            "no repository for containers"
+        );
     }
 }
