@@ -40,6 +40,7 @@ pub enum Finished {
 pub struct Masher {
     state: AppState,
     id: String,
+    fail_before: Option<String>,
 }
 
 impl Masher {
@@ -49,7 +50,18 @@ impl Masher {
             std::process::id(),
             rand::thread_rng().next_u32()
         );
-        Masher { state, id }
+        Masher {
+            state,
+            id,
+            fail_before: None,
+        }
+    }
+
+    /// Fault injection, for tests and recovery drills: composes this masher runs fail just
+    /// before the step `step` (one of `steps::STEP_NAMES`), as they would if it broke there.
+    pub fn failing_before(mut self, step: &str) -> Masher {
+        self.fail_before = Some(step.to_owned());
+        self
     }
 
     fn lease(&self) -> chrono::Duration {
@@ -115,9 +127,11 @@ impl Masher {
             Ok::<_, diesel::result::Error>(work)
         })?;
         let lease = LeaseKeeper::start(self, work.compose.id);
-        let heartbeat = || -> anyhow::Result<()> {
+        let heartbeat = |step: &str| -> anyhow::Result<()> {
             if lease.lost() {
                 Err(anyhow!(LEASE_LOST))
+            } else if self.fail_before.as_deref() == Some(step) {
+                Err(anyhow!("injected failure before {step}"))
             } else {
                 Ok(())
             }

@@ -114,9 +114,11 @@ pub fn compose_repositories(
     conn: &mut DbConnection,
     work: &mut Work,
     target_tag: &str,
+    heartbeat: super::steps::Heartbeat<'_>,
 ) -> anyhow::Result<()> {
     let settings = &state.settings;
     if !work.done("completed_repo") {
+        heartbeat("completed_repo")?;
         write_transaction(conn, |conn| {
             work.set_state(conn, ComposeState::Updateinfo, now())
         })?;
@@ -177,6 +179,7 @@ pub fn compose_repositories(
         write_transaction(conn, |conn| work.save(conn))?;
     }
     if !work.done("compose_done") {
+        heartbeat("compose_done")?;
         let dir = work
             .text("repo_dir")
             .map(PathBuf::from)

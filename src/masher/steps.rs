@@ -27,59 +27,83 @@ use crate::state::AppState;
 
 use super::work::Work;
 
-/// Runs the compose's remaining steps. `heartbeat` renews the lease between steps and fails
-/// when another worker has taken the compose over.
+/// Called before each step with its name (the name of its checkpoint): renews nothing itself
+/// but fails when the worker lost its lease (another worker has taken the compose over), or
+/// when a fault is injected there.
+pub type Heartbeat<'a> = &'a dyn Fn(&str) -> anyhow::Result<()>;
+
+/// The checkpoint names of the steps, in the order they run; each is the `heartbeat`'s
+/// argument before it runs.
+pub const STEP_NAMES: &[&str] = &[
+    "perform_gating",
+    "determine_and_perform_tag_actions",
+    "remove_pending_tags",
+    "completed_repo",
+    "compose_done",
+    "skopeo_copies",
+    "mark_status_changes",
+    "status_comments",
+    "unlock_updates",
+    "thresholds_and_obsoleting",
+    "cleaning",
+];
+
+/// Runs the compose's remaining steps.
 pub fn run(
     state: &AppState,
     conn: &mut DbConnection,
     work: &mut Work,
-    heartbeat: &dyn Fn() -> anyhow::Result<()>,
+    heartbeat: Heartbeat<'_>,
 ) -> anyhow::Result<()> {
     write_transaction(conn, |conn| {
         work.set_state(conn, ComposeState::Initializing, now())
     })?;
     if work.request() == UpdateRequest::Stable && !work.done("perform_gating") {
+        heartbeat("perform_gating")?;
         perform_gating(state, conn, work)?;
     }
-    heartbeat()?;
     if !work.done("determine_and_perform_tag_actions") {
+        heartbeat("determine_and_perform_tag_actions")?;
         tag_actions(state, conn, work)?;
     }
-    heartbeat()?;
     if !work.done("remove_pending_tags") {
+        heartbeat("remove_pending_tags")?;
         remove_pending_tags(state, conn, work)?;
     }
-    heartbeat()?;
     let content_type = Work::content_type(&work.builds(conn)?);
     let repositories = writes_repositories(work, content_type);
     if repositories {
-        super::repos::compose_repositories(state, conn, work, &requested_tag(work))?;
+        super::repos::compose_repositories(state, conn, work, &requested_tag(work), heartbeat)?;
     }
     if matches!(
         content_type,
         Some(ContentType::Container | ContentType::Flatpak)
     ) && !work.done("skopeo_copies")
     {
+        heartbeat("skopeo_copies")?;
         copy_images(state, conn, work)?;
     }
-    heartbeat()?;
     if !work.done("mark_status_changes") {
+        heartbeat("mark_status_changes")?;
         mark_status_changes(state, conn, work)?;
     }
     write_transaction(conn, |conn| {
         work.set_state(conn, ComposeState::Notifying, now())
     })?;
     if !work.done("status_comments") {
+        heartbeat("status_comments")?;
         status_comments(state, conn, work)?;
     }
-    heartbeat()?;
     if !work.done("unlock_updates") {
+        heartbeat("unlock_updates")?;
         unlock_updates(conn, work)?;
     }
     if !work.done("thresholds_and_obsoleting") {
+        heartbeat("thresholds_and_obsoleting")?;
         thresholds_and_obsoleting(state, conn, work)?;
     }
     if repositories {
+        heartbeat("cleaning")?;
         write_transaction(conn, |conn| {
             work.set_state(conn, ComposeState::Cleaning, now())
         })?;

@@ -322,20 +322,24 @@ pub fn start(
 }
 
 /// `--resume`: failed composes go back to `requested` (their error cleared) for a worker to
-/// pick up where they stopped; composes whose updates are all gone are deleted.
+/// pick up where they stopped; composes that never started and whose updates are all gone are
+/// deleted. A compose that started keeps its updates in its checkpoints, so it resumes even
+/// when it failed after unlocking them (its karma checks and cleanup still have to run).
 pub fn resume_failed(
     conn: &mut DbConnection,
     now: chrono::NaiveDateTime,
 ) -> AppResult<Vec<Compose>> {
     let mut resumed = Vec::new();
     for compose in Compose::list(conn)? {
+        let started = serde_json::from_str::<serde_json::Value>(&compose.checkpoints)
+            .is_ok_and(|checkpoints| checkpoints.get("updates").is_some());
         let members: i64 = updates::table
             .filter(updates::release_id.eq(compose.release_id))
             .filter(updates::request.eq(compose.request))
             .filter(updates::locked.eq(true))
             .count()
             .get_result(conn)?;
-        if members == 0 {
+        if members == 0 && !started {
             Compose::delete(conn, compose.id)?;
             continue;
         }

@@ -610,3 +610,116 @@ mod containers {
         );
     }
 }
+
+mod failures {
+    //! A failure injected before each step of a testing push is recorded with the compose,
+    //! and the resumed compose finishes with every effect exactly once.
+
+    use super::*;
+    use diesel::prelude::*;
+    use pipal::db::schema::{
+        builds, buildsys_builds, buildsys_tag_listing, buildsys_tags, comments, updates,
+    };
+    use pipal::db::types::{ComposeState, UpdateRequest, UpdateStatus};
+
+    /// The demo's update waiting for testing: (update id, build NVR).
+    fn pending(state: &AppState) -> (i32, String) {
+        let mut conn = state.db.conn().unwrap();
+        updates::table
+            .inner_join(builds::table.on(builds::update_id.eq(updates::id.nullable())))
+            .filter(updates::request.eq(UpdateRequest::Testing))
+            .select((updates::id, builds::nvr))
+            .first(&mut conn)
+            .unwrap()
+    }
+
+    #[test]
+    fn a_failure_before_any_step_is_recorded_and_the_resumed_compose_does_everything_once() {
+        let steps = pipal::masher::steps::STEP_NAMES
+            .iter()
+            .filter(|s| !matches!(**s, "perform_gating" | "skopeo_copies"));
+        for step in steps {
+            let (_db, state) = demo();
+            let (update, nvr) = pending(&state);
+            let mut conn = state.db.conn().unwrap();
+            let plan = push::plan(
+                &mut conn,
+                state.buildsys.as_ref(),
+                &PushOptions {
+                    requests: vec![UpdateRequest::Testing],
+                    ..PushOptions::default()
+                },
+            )
+            .unwrap();
+            pipal::db::write_transaction(&mut conn, |conn| push::start(conn, &plan, now()))
+                .unwrap();
+
+            let failed = Masher::new(state.clone())
+                .failing_before(step)
+                .run_one()
+                .unwrap();
+            let Some(Finished::Failed { error, .. }) = failed else {
+                panic!("{step}: {failed:?}")
+            };
+            assert_eq!(error, format!("injected failure before {step}"));
+            let composes = Compose::list(&mut conn).unwrap();
+            assert_eq!(composes.len(), 1, "{step}");
+            assert_eq!(composes[0].state, ComposeState::Failed, "{step}");
+            assert_eq!(composes[0].error_message.as_deref(), Some(error.as_str()));
+            let locked: bool = updates::table
+                .find(update)
+                .select(updates::locked)
+                .first(&mut conn)
+                .unwrap();
+            let after_unlock = matches!(*step, "thresholds_and_obsoleting" | "cleaning");
+            assert_eq!(
+                locked, !after_unlock,
+                "{step}: a failed compose keeps its updates locked until it unlocks them"
+            );
+
+            pipal::db::write_transaction(&mut conn, |conn| push::resume_failed(conn, now()))
+                .unwrap();
+            let resumed = Masher::new(state.clone()).run_one().unwrap();
+            assert!(
+                matches!(resumed, Some(Finished::Success { .. })),
+                "{step}: {resumed:?}"
+            );
+
+            let (status, locked): (UpdateStatus, bool) = updates::table
+                .find(update)
+                .select((updates::status, updates::locked))
+                .first(&mut conn)
+                .unwrap();
+            assert_eq!((status, locked), (UpdateStatus::Testing, false), "{step}");
+            let pushed_comments: i64 = comments::table
+                .filter(comments::update_id.eq(update))
+                .filter(comments::text.eq("This update has been pushed to testing."))
+                .count()
+                .get_result(&mut conn)
+                .unwrap();
+            assert_eq!(pushed_comments, 1, "{step}: one comment");
+            let taggings: i64 = buildsys_tag_listing::table
+                .inner_join(buildsys_tags::table)
+                .inner_join(buildsys_builds::table)
+                .filter(buildsys_tags::name.eq(TESTING_TAG))
+                .filter(buildsys_builds::nvr.eq(&nvr))
+                .count()
+                .get_result(&mut conn)
+                .unwrap();
+            assert_eq!(taggings, 1, "{step}: {nvr} tagged into {TESTING_TAG} once");
+            let repo = arch_repo(&published(&state, TESTING_TAG), "x86_64");
+            assert!(
+                metadata(&repo, "primary")
+                    .contains(&format!("<rpm:sourcerpm>{nvr}.src.rpm</rpm:sourcerpm>")),
+                "{step}"
+            );
+            let compose_dirs = std::fs::read_dir(&state.settings.masher.compose_dir)
+                .unwrap()
+                .count();
+            assert_eq!(
+                compose_dirs, 1,
+                "{step}: one compose directory, no leftovers"
+            );
+        }
+    }
+}
