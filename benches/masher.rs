@@ -1,21 +1,27 @@
-//! The masher benchmark (issue 5): a testing push of N updates (one build each) on the local
-//! build system, from `pipal push`'s plan to the finished compose, timed per phase.
+//! The masher benchmark (issue 5): a testing push of N updates (one build each), from
+//! `pipal push`'s plan to the finished compose, timed per phase, on the local build system or
+//! through fake-koji over HTTP with a latency per Koji call.
 //!
 //!     cargo bench --bench masher -- [--updates 1000]
+//!     cargo bench --bench masher -- --koji [--latency-ms 2] [--updates 1000]
 //!     PIPAL_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench --bench masher
 //!
 //! With a PostgreSQL URL (a user that may create databases) a scratch database
-//! `pipal_masher_bench_<pid>` is made and dropped; SQLite otherwise.
+//! `pipal_masher_bench_<pid>` is made and dropped; SQLite otherwise. With `--koji` the
+//! figures include the Koji calls the push made (multicall entries counted one by one).
 
 use std::time::Instant;
 
 use anyhow::Context;
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};
+use pipal::buildsys::koji::KojiCall;
 use pipal::buildsys::{BuildSystem, LocalBuildSystem};
+use pipal::config::BuildsysKind;
 use pipal::config::Settings;
 use pipal::db::Db;
 use pipal::db::types::{ReleaseState, UpdateRequest, UpdateType};
+use pipal::fakekoji::{HubConfig, RunningHub};
 use pipal::masher::{Finished, Masher};
 use pipal::models::build::{Build, NewBuild};
 use pipal::models::buildsys::{BuildsysBuild, Event, NewBuildsysBuild};
@@ -28,10 +34,17 @@ use pipal::state::AppState;
 
 fn main() -> anyhow::Result<()> {
     let mut wanted = 1000usize;
+    let mut koji = false;
+    let mut latency_ms = 2u64;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
-        if arg == "--updates" {
-            wanted = args.next().context("--updates needs a value")?.parse()?;
+        match arg.as_str() {
+            "--updates" => wanted = args.next().context("--updates needs a value")?.parse()?,
+            "--latency-ms" => {
+                latency_ms = args.next().context("--latency-ms needs a value")?.parse()?
+            }
+            "--koji" => koji = true,
+            _ => {}
         }
     }
     let dir = tempfile::tempdir()?;
@@ -50,7 +63,19 @@ fn main() -> anyhow::Result<()> {
         None => format!("sqlite://{}", dir.path().join("bench.db").display()),
     };
     settings.buildsys.local.root = dir.path().join("koji");
-    let result = run(settings, wanted);
+    settings.masher.compose_dir = dir.path().join("composes");
+    settings.masher.stage_dir = dir.path().join("repos");
+    settings.masher.cache_dir = dir.path().join("cache");
+    let hub = if koji {
+        let hub = RunningHub::start(HubConfig::default())?;
+        settings.buildsys.kind = BuildsysKind::Koji;
+        settings.buildsys.koji.url = hub.url();
+        settings.buildsys.koji.task_poll_ms = 10;
+        Some(hub)
+    } else {
+        None
+    };
+    let result = run(settings, wanted, hub.as_ref(), latency_ms);
     if let Some(admin) = &admin
         && let Ok(mut conn) = PgConnection::establish(admin)
     {
@@ -59,23 +84,120 @@ fn main() -> anyhow::Result<()> {
     result
 }
 
-fn run(settings: Settings, wanted: usize) -> anyhow::Result<()> {
-    let label = if settings.database.url.starts_with("sqlite") {
-        "SQLite"
-    } else {
-        "PostgreSQL"
+/// Where the builds live: Pipal's local build system, or fake-koji over HTTP.
+enum Builds<'a> {
+    Local(LocalBuildSystem),
+    Koji(&'a RunningHub, Box<pipal::buildsys::koji::KojiBuildSystem>),
+}
+
+impl Builds<'_> {
+    fn create_tag(&self, tag: &str, parent: Option<&str>) -> anyhow::Result<()> {
+        match self {
+            Builds::Local(local) => {
+                let parents: Vec<String> = parent.map(str::to_owned).into_iter().collect();
+                local.create_tag(tag, &parents, Some("x86_64"), &serde_json::json!({}))?;
+            }
+            Builds::Koji(_, koji) => {
+                let mut args = vec![serde_json::json!(tag)];
+                if let Some(parent) = parent {
+                    args.push(serde_json::json!(parent));
+                }
+                koji.client().call(&KojiCall::new("createTag", args))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn candidate(
+        &self,
+        conn: &mut pipal::db::DbConnection,
+        name: &str,
+        nvr: &str,
+    ) -> anyhow::Result<()> {
+        match self {
+            Builds::Local(local) => {
+                let time = now();
+                let event = Event::create(conn, time)?;
+                BuildsysBuild::create(
+                    conn,
+                    &NewBuildsysBuild {
+                        package_name: name,
+                        version: "1.0",
+                        release: "1.fc44",
+                        epoch: None,
+                        nvr,
+                        owner_name: "packager",
+                        state: 1,
+                        task_id: None,
+                        creation_event: event.id,
+                        creation_time: time,
+                        completion_time: Some(time),
+                        source: None,
+                        extra: "{}",
+                    },
+                )?;
+                local.tag_build("f44-updates-candidate", nvr, "bench")?;
+            }
+            Builds::Koji(_, koji) => {
+                let call = |method: &str, args: Vec<serde_json::Value>| {
+                    koji.client().call(&KojiCall::new(method, args))
+                };
+                call(
+                    "packageListAdd",
+                    vec![serde_json::json!("f44"), serde_json::json!(name)],
+                )?;
+                call(
+                    "createEmptyBuild",
+                    vec![
+                        serde_json::json!(name),
+                        serde_json::json!("1.0"),
+                        serde_json::json!("1.fc44"),
+                        serde_json::Value::Null,
+                    ],
+                )?;
+                call(
+                    "tagBuildBypass",
+                    vec![
+                        serde_json::json!("f44-updates-candidate"),
+                        serde_json::json!(nvr),
+                    ],
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn run(
+    settings: Settings,
+    wanted: usize,
+    hub: Option<&RunningHub>,
+    latency_ms: u64,
+) -> anyhow::Result<()> {
+    let label = match (settings.database.url.starts_with("sqlite"), hub) {
+        (true, None) => "SQLite, local build system".to_owned(),
+        (false, None) => "PostgreSQL, local build system".to_owned(),
+        (true, Some(_)) => format!("SQLite, fake-koji with {latency_ms} ms per call"),
+        (false, Some(_)) => format!("PostgreSQL, fake-koji with {latency_ms} ms per call"),
     };
     let db = Db::connect(&settings.database)?;
     db.migrate()?;
-    let local = LocalBuildSystem::new(db.clone(), settings.buildsys.local.root.clone());
+    let builds = match hub {
+        None => Builds::Local(LocalBuildSystem::new(
+            db.clone(),
+            settings.buildsys.local.root.clone(),
+        )),
+        Some(hub) => Builds::Koji(
+            hub,
+            Box::new(pipal::buildsys::koji::KojiBuildSystem::from_settings(
+                &settings.buildsys.koji,
+            )?),
+        ),
+    };
     let mut release = releases::fedora_release("F44", "Fedora 44", "f44");
     release.state = ReleaseState::Current;
     for tag in releases::tags_of(&release) {
-        let parents: Vec<String> = releases::fedora_tag_parent(&release, &tag)
-            .map(str::to_owned)
-            .into_iter()
-            .collect();
-        local.create_tag(&tag, &parents, Some("x86_64"), &serde_json::json!({}))?;
+        builds.create_tag(&tag, releases::fedora_tag_parent(&release, &tag))?;
     }
     let mut conn = db.conn()?;
     let release = releases::create(&mut conn, &release)?;
@@ -84,26 +206,7 @@ fn run(settings: Settings, wanted: usize) -> anyhow::Result<()> {
         let name = format!("pkg{i:05}");
         let nvr = format!("{name}-1.0-1.fc44");
         let time = now();
-        let event = Event::create(&mut conn, time)?;
-        BuildsysBuild::create(
-            &mut conn,
-            &NewBuildsysBuild {
-                package_name: &name,
-                version: "1.0",
-                release: "1.fc44",
-                epoch: None,
-                nvr: &nvr,
-                owner_name: "packager",
-                state: 1,
-                task_id: None,
-                creation_event: event.id,
-                creation_time: time,
-                completion_time: Some(time),
-                source: None,
-                extra: "{}",
-            },
-        )?;
-        local.tag_build("f44-updates-candidate", &nvr, "bench")?;
+        builds.candidate(&mut conn, &name, &nvr)?;
         let (package, _) = Package::ensure(&mut conn, &name, pipal::db::types::ContentType::Rpm)?;
         let mut new = NewUpdate::with_defaults(
             format!("FEDORA-2026-{i:010x}"),
@@ -131,6 +234,14 @@ fn run(settings: Settings, wanted: usize) -> anyhow::Result<()> {
     let seeded = started.elapsed();
     drop(conn);
     let state = AppState::new(db.clone(), settings)?;
+    let calls_before = match &builds {
+        Builds::Koji(hub, _) => {
+            hub.hub
+                .set_call_latency(std::time::Duration::from_millis(latency_ms));
+            hub.hub.call_log().len()
+        }
+        Builds::Local(_) => 0,
+    };
 
     let started = Instant::now();
     let mut conn = db.conn()?;
@@ -142,13 +253,15 @@ fn run(settings: Settings, wanted: usize) -> anyhow::Result<()> {
     anyhow::ensure!(composes.len() == 1, "expected one compose");
 
     let started = Instant::now();
-    let finished = Masher::new(state).run_one()?;
+    let finished = Masher::new(state.clone()).run_one()?;
     let ran = started.elapsed();
     anyhow::ensure!(
         matches!(finished, Some(Finished::Success { .. })),
         "the compose did not succeed: {finished:?}"
     );
-    let tested = local.list_tagged("f44-updates-testing", &Default::default())?;
+    let tested = state
+        .buildsys
+        .list_tagged("f44-updates-testing", &Default::default())?;
     anyhow::ensure!(tested.len() == wanted, "{} builds in testing", tested.len());
 
     println!(
@@ -169,6 +282,27 @@ fn run(settings: Settings, wanted: usize) -> anyhow::Result<()> {
             "| {phase} | {:.2} s | {:.2} ms |",
             took.as_secs_f64(),
             took.as_secs_f64() * 1000.0 / wanted as f64
+        );
+    }
+    if let Builds::Koji(hub, _) = &builds {
+        let log = hub.hub.call_log();
+        let mut by_method = std::collections::BTreeMap::<String, usize>::new();
+        for entry in &log[calls_before..] {
+            let method = entry["method"].as_str().unwrap_or_default().to_owned();
+            *by_method.entry(method).or_default() += 1;
+        }
+        let requests = log[calls_before..]
+            .iter()
+            .filter(|e| e["multicall"].is_null())
+            .count();
+        let multicalls = by_method.get("multiCall").copied().unwrap_or(0);
+        let calls: usize = by_method
+            .iter()
+            .filter(|(m, _)| *m != "multiCall")
+            .map(|(_, n)| n)
+            .sum();
+        println!(
+            "Koji: {calls} calls in {requests} HTTP requests ({multicalls} multicalls): {by_method:?}"
         );
     }
     Ok(())

@@ -51,6 +51,9 @@ struct Options {
     /// Prepended to the topics: PREFIX.buildsys.tag.
     #[arg(long, default_value = "org.fedoraproject.dev")]
     topic_prefix: String,
+    /// Milliseconds each call takes (each entry of a multicall), as on a loaded hub.
+    #[arg(long, default_value_t = 0)]
+    call_latency_ms: u64,
 }
 
 fn main() {
@@ -73,6 +76,7 @@ fn run(options: Options) -> anyhow::Result<()> {
         },
         snapshot: options.snapshot,
         ssl_user: options.ssl_user,
+        call_latency: Duration::from_millis(options.call_latency_ms),
         bus: options.amqp_url.map(|amqp_url| BusConfig {
             amqp_url,
             exchange: options.amqp_exchange,

@@ -186,6 +186,14 @@ pub trait BuildSystem: Send + Sync {
         options: &ListTaggedOptions<'_>,
     ) -> BuildsysResult<Vec<TaggedBuild>>;
     fn list_build_rpms(&self, nvr: &str) -> BuildsysResult<Vec<RpmInfo>>;
+    /// `list_tags` of several builds, in order (Koji: multicalls).
+    fn list_tags_many(&self, nvrs: &[&str]) -> BuildsysResult<Vec<Vec<TagInfo>>> {
+        nvrs.iter().map(|nvr| self.list_tags(nvr)).collect()
+    }
+    /// `list_build_rpms` of several builds, in order (Koji: multicalls).
+    fn list_build_rpms_many(&self, nvrs: &[&str]) -> BuildsysResult<Vec<Vec<RpmInfo>>> {
+        nvrs.iter().map(|nvr| self.list_build_rpms(nvr)).collect()
+    }
     /// The `%changelog` of a build's source RPM, newest first; empty when the build system
     /// has no such file (Koji's `getRPMHeaders` answers `{}`).
     fn changelog(&self, nvr: &str) -> BuildsysResult<Vec<ChangelogEntry>>;

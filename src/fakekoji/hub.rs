@@ -33,6 +33,9 @@ pub struct HubConfig {
     /// Send `buildsys.tag`/`buildsys.untag` messages to this AMQP broker, as Fedora's Koji
     /// does through its message plugin.
     pub bus: Option<BusConfig>,
+    /// How long each call takes before the hub answers it (a multicall's entries each),
+    /// to play a loaded production hub in benchmarks.
+    pub call_latency: std::time::Duration,
 }
 
 impl Default for HubConfig {
@@ -44,6 +47,7 @@ impl Default for HubConfig {
             snapshot: None,
             ssl_user: None,
             bus: None,
+            call_latency: std::time::Duration::ZERO,
         }
     }
 }
@@ -79,6 +83,7 @@ pub struct Hub {
     log: Mutex<Vec<Value>>,
     calls: AtomicU64,
     bus: Option<Publisher>,
+    latency_micros: AtomicU64,
 }
 
 impl Hub {
@@ -94,6 +99,7 @@ impl Hub {
         };
         let bus = config.bus.clone().map(Publisher::start);
         Ok(Hub {
+            latency_micros: AtomicU64::new(config.call_latency.as_micros() as u64),
             bus,
             config,
             state: Mutex::new(state),
@@ -134,6 +140,12 @@ impl Hub {
             .collect()
     }
 
+    /// Changes the latency of each call from now on.
+    pub fn set_call_latency(&self, latency: std::time::Duration) {
+        self.latency_micros
+            .store(latency.as_micros() as u64, Ordering::SeqCst);
+    }
+
     fn lock_faults(&self) -> std::sync::MutexGuard<'_, Vec<FaultRule>> {
         self.faults.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -149,7 +161,7 @@ impl Hub {
         if method == "multiCall" || method == "system.multicall" {
             return self.multicall(&caller, headers, params);
         }
-        let result = self.call(&caller, headers, method, params);
+        let result = self.call(&caller, headers, method, params, None);
         self.save_snapshot(method);
         result
     }
@@ -218,7 +230,7 @@ impl Hub {
             let outcome = if method == "multiCall" || method == "system.multicall" {
                 Err(generic("multicall is not allowed inside a multicall"))
             } else {
-                self.call(caller, headers, &method, params)
+                self.call(caller, headers, &method, params, Some(n))
             };
             results.push(match outcome {
                 Ok(value) => json!([value]),
@@ -243,7 +255,12 @@ impl Hub {
         headers: &SessionHeaders,
         method: &str,
         params: Vec<Value>,
+        multicall: Option<u64>,
     ) -> Result<Value, Fault> {
+        let latency = self.latency_micros.load(Ordering::Relaxed);
+        if latency > 0 {
+            std::thread::sleep(std::time::Duration::from_micros(latency));
+        }
         let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
         self.log
             .lock()
@@ -254,6 +271,7 @@ impl Hub {
                 "params": params,
                 "user": caller.user_id,
                 "callnum": headers.callnum,
+                "multicall": multicall,
             }));
         if let Some(fault) = self.injected_fault(n, method, &params) {
             return Err(fault);

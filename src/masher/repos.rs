@@ -216,20 +216,13 @@ fn tagged_content(state: &AppState, tag: &str, release: &str) -> anyhow::Result<
     let topdir = topdir(&state.settings);
     let keys = sigkeys(&state.settings, release);
     let mut content = Content::default();
-    let add_rpms = |content: &mut Content, build: &BuildInfo, owner: &str| {
-        let rpms = buildsys
-            .list_build_rpms(&build.nvr)
-            .with_context(|| format!("listing the RPMs of {}", build.nvr))?;
-        for rpm in &rpms {
-            content.files.push(rpm_path(topdir, build, rpm, keys)?);
-            content.owners.push(owner.to_owned());
-        }
-        anyhow::Ok(())
-    };
+    // (build, the build whose update brings it): plain builds bring themselves, a module
+    // build the builds of its content tag.
+    let mut wanted: Vec<(BuildInfo, String)> = Vec::new();
     for tagged in &tagged {
         let build = &tagged.build;
         let Some(module) = build.extra.pointer("/typeinfo/module") else {
-            add_rpms(&mut content, build, &build.nvr)?;
+            wanted.push((build.clone(), build.nvr.clone()));
             continue;
         };
         let modulemd = module
@@ -243,10 +236,20 @@ fn tagged_content(state: &AppState, tag: &str, release: &str) -> anyhow::Result<
         let components = buildsys
             .list_tagged(content_tag, &latest)
             .with_context(|| format!("listing the builds of {content_tag}"))?;
-        for component in &components {
-            add_rpms(&mut content, &component.build, &build.nvr)?;
+        for component in components {
+            wanted.push((component.build, build.nvr.clone()));
         }
         content.modules.push(modulemd_document(modulemd));
+    }
+    let nvrs: Vec<&str> = wanted.iter().map(|(b, _)| b.nvr.as_str()).collect();
+    let rpms = buildsys
+        .list_build_rpms_many(&nvrs)
+        .with_context(|| format!("listing the RPMs of the builds of {tag}"))?;
+    for ((build, owner), rpms) in wanted.iter().zip(rpms) {
+        for rpm in &rpms {
+            content.files.push(rpm_path(topdir, build, rpm, keys)?);
+            content.owners.push(owner.clone());
+        }
     }
     Ok(content)
 }

@@ -266,6 +266,17 @@ fn tag_actions(state: &AppState, conn: &mut DbConnection, work: &mut Work) -> an
     let buildsys = state.buildsys.as_ref();
     let mut planned: Vec<(String, Option<i32>, String, String, TagOp)> = Vec::new();
     let builds = work.builds(conn)?;
+    let nvrs: Vec<&str> = builds.iter().map(|b| b.nvr.as_str()).collect();
+    let tags_by_build: BTreeMap<&str, Vec<String>> = nvrs
+        .iter()
+        .copied()
+        .zip(
+            buildsys
+                .list_tags_many(&nvrs)
+                .context("reading the tags of the compose's builds")?,
+        )
+        .map(|(nvr, tags)| (nvr, tags.into_iter().map(|t| t.name).collect()))
+        .collect();
     for mut update in work.updates(conn)? {
         let valid = if update.status == UpdateStatus::Testing {
             &testing_tags
@@ -275,12 +286,10 @@ fn tag_actions(state: &AppState, conn: &mut DbConnection, work: &mut Work) -> an
         let mut ops = Vec::new();
         let mut missing = None;
         for build in builds.iter().filter(|b| b.update_id == Some(update.id)) {
-            let tags: Vec<String> = buildsys
-                .list_tags(&build.nvr)
-                .with_context(|| format!("reading the tags of {}", build.nvr))?
-                .into_iter()
-                .map(|t| t.name)
-                .collect();
+            let tags = tags_by_build
+                .get(build.nvr.as_str())
+                .cloned()
+                .unwrap_or_default();
             if tags.contains(&target) {
                 continue;
             }

@@ -92,6 +92,26 @@ impl KojiBuildSystem {
         self.client.call(&call).map_err(to_buildsys_error)
     }
 
+    /// One read per build through multicalls: `method(nvr)` answering a list, each item
+    /// parsed with `item`.
+    fn read_many<T>(
+        &self,
+        method: &str,
+        nvrs: &[&str],
+        item: fn(&Value) -> BuildsysResult<T>,
+    ) -> BuildsysResult<Vec<Vec<T>>> {
+        let calls: Vec<KojiCall> = nvrs
+            .iter()
+            .map(|nvr| KojiCall::new(method, vec![json!(nvr)]))
+            .collect();
+        self.client
+            .multicall(&calls)
+            .map_err(to_buildsys_error)?
+            .into_iter()
+            .map(|reply| parse::list(&reply.map_err(to_buildsys_error)?, item))
+            .collect()
+    }
+
     /// Submits tagBuild/moveBuild calls in one multicall and waits for all their tasks.
     fn run_tag_tasks(&self, ops: &[(usize, &TagOp)], results: &mut [BuildsysResult<()>]) {
         let calls: Vec<KojiCall> = ops.iter().map(|(_, op)| tag_call(op)).collect();
@@ -253,6 +273,14 @@ impl BuildSystem for KojiBuildSystem {
     fn list_build_rpms(&self, nvr: &str) -> BuildsysResult<Vec<RpmInfo>> {
         let value = self.call(KojiCall::new("listBuildRPMs", vec![json!(nvr)]))?;
         parse::list(&value, parse::rpm)
+    }
+
+    fn list_tags_many(&self, nvrs: &[&str]) -> BuildsysResult<Vec<Vec<TagInfo>>> {
+        self.read_many("listTags", nvrs, parse::tag)
+    }
+
+    fn list_build_rpms_many(&self, nvrs: &[&str]) -> BuildsysResult<Vec<Vec<RpmInfo>>> {
+        self.read_many("listBuildRPMs", nvrs, parse::rpm)
     }
 
     /// `getRPMHeaders` takes keyword arguments only; the hub reads the source RPM itself and

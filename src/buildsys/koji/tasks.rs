@@ -48,9 +48,26 @@ impl TaskWaiter {
                             }
                         })
                         .collect();
-                    for i in done {
-                        let (task, what) = &tasks[i];
-                        outcomes[i] = Some(task_outcome(client, *task, what));
+                    // The finished tasks' states in one multicall; only failed ones cost
+                    // a call each, for their fault.
+                    let infos: Vec<KojiCall> = done
+                        .iter()
+                        .map(|i| KojiCall::new("getTaskInfo", vec![json!(tasks[*i].0)]))
+                        .collect();
+                    match client.multicall(&infos) {
+                        Ok(infos) => {
+                            for (i, info) in done.into_iter().zip(infos) {
+                                let (task, what) = &tasks[i];
+                                outcomes[i] = Some(
+                                    info.and_then(|info| task_outcome(client, *task, what, &info)),
+                                );
+                            }
+                        }
+                        Err(e) => {
+                            for i in done {
+                                outcomes[i] = Some(Err(e.clone()));
+                            }
+                        }
                     }
                 }
                 Err(e) => {
@@ -84,8 +101,7 @@ impl TaskWaiter {
 }
 
 /// A finished task: closed is success; failed or canceled carries Koji's fault.
-fn task_outcome(client: &KojiClient, task: i64, what: &str) -> Result<(), KojiError> {
-    let info = client.call(&KojiCall::new("getTaskInfo", vec![json!(task)]))?;
+fn task_outcome(client: &KojiClient, task: i64, what: &str, info: &Value) -> Result<(), KojiError> {
     let state = info.get("state").and_then(Value::as_i64).unwrap_or(-1);
     if state == TASK_CLOSED {
         return Ok(());
