@@ -41,7 +41,13 @@ pub struct Masher {
     state: AppState,
     id: String,
     fail_before: Option<String>,
+    halt_before: Option<String>,
 }
+
+/// Crash drills: a masher started with this set to a step name (one of `steps::STEP_NAMES`)
+/// stops before that step, says so on stderr and waits to be killed, so that an operator (or
+/// a test) can kill -9 it in a known state and watch another worker resume the compose.
+pub const HALT_BEFORE_ENV: &str = "PIPAL_MASHER_HALT_BEFORE";
 
 impl Masher {
     pub fn new(state: AppState) -> Masher {
@@ -54,6 +60,9 @@ impl Masher {
             state,
             id,
             fail_before: None,
+            halt_before: std::env::var(HALT_BEFORE_ENV)
+                .ok()
+                .filter(|s| !s.is_empty()),
         }
     }
 
@@ -132,6 +141,11 @@ impl Masher {
                 Err(anyhow!(LEASE_LOST))
             } else if self.fail_before.as_deref() == Some(step) {
                 Err(anyhow!("injected failure before {step}"))
+            } else if self.halt_before.as_deref() == Some(step) {
+                eprintln!("masher halted before {step} ({HALT_BEFORE_ENV})");
+                loop {
+                    std::thread::park();
+                }
             } else {
                 Ok(())
             }

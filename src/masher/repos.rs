@@ -84,19 +84,23 @@ fn sigkeys<'a>(settings: &'a Settings, release: &str) -> &'a [String] {
 
 /// A new directory for a compose of `tag` started at `started`:
 /// `<tag>-<YYYYMMDD.HHMMSS>`, with `.<n>` added when a compose of the same second has it.
-fn compose_dir_for(settings: &Settings, tag: &str, started: NaiveDateTime) -> PathBuf {
+/// The path is absolute: it is checkpointed, and the worker resuming the compose may run in
+/// another directory.
+fn compose_dir_for(
+    settings: &Settings,
+    tag: &str,
+    started: NaiveDateTime,
+) -> anyhow::Result<PathBuf> {
+    let compose_dir = std::path::absolute(&settings.masher.compose_dir)
+        .with_context(|| format!("resolving {}", settings.masher.compose_dir.display()))?;
     let stamp = started.format("%Y%m%d.%H%M%S").to_string();
-    let base = settings.masher.compose_dir.join(format!("{tag}-{stamp}"));
-    let mut candidate = base.clone();
+    let mut candidate = compose_dir.join(format!("{tag}-{stamp}"));
     let mut n = 0;
     while candidate.exists() {
         n += 1;
-        candidate = settings
-            .masher
-            .compose_dir
-            .join(format!("{tag}-{stamp}.{n}"));
+        candidate = compose_dir.join(format!("{tag}-{stamp}.{n}"));
     }
-    candidate
+    Ok(candidate)
 }
 
 /// The repository of one arch (or `source`) inside a compose directory.
@@ -125,7 +129,7 @@ pub fn compose_repositories(
         let dir = match work.text("repo_dir") {
             Some(dir) => PathBuf::from(dir),
             None => {
-                let dir = compose_dir_for(settings, target_tag, now());
+                let dir = compose_dir_for(settings, target_tag, now())?;
                 work.set_text("repo_dir", &dir.to_string_lossy());
                 write_transaction(conn, |conn| work.save(conn))?;
                 dir

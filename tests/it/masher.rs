@@ -455,6 +455,88 @@ mod through_koji {
         assert_eq!(tags, ["f44-updates-testing"]);
     }
 
+    /// The drill of every step: a `pipal worker` halted before the step is killed with
+    /// SIGKILL, its lease runs out, another masher resumes the compose, and fake-koji's call
+    /// log shows the build moved once.
+    #[actix_web::test]
+    async fn a_worker_killed_before_any_step_is_resumed_and_each_move_happens_once() {
+        use pipal::db::schema::composes;
+        use std::io::{BufRead, BufReader};
+
+        let steps = pipal::masher::steps::STEP_NAMES
+            .iter()
+            .filter(|s| !matches!(**s, "perform_gating" | "skopeo_copies"));
+        for step in steps {
+            let hub = RunningHub::start(HubConfig::default()).unwrap();
+            let (w, alias) = pushed(&hub).await;
+            let app = init_service(pipal::web::app(w.state.clone())).await;
+            let masher = &w.state.settings.masher;
+            let mut worker =
+                w.db.pipal_command(&["worker"])
+                    .env(pipal::masher::HALT_BEFORE_ENV, step)
+                    .env("PIPAL__BUILDSYS__KIND", "koji")
+                    .env("PIPAL__BUILDSYS__KOJI__URL", hub.url())
+                    .env("PIPAL__BUILDSYS__KOJI__TASK_POLL_MS", "20")
+                    .env("PIPAL__MASHER__POLL_INTERVAL_MS", "20")
+                    .env("PIPAL__MASHER__COMPOSE_DIR", &masher.compose_dir)
+                    .env("PIPAL__MASHER__STAGE_DIR", &masher.stage_dir)
+                    .env("PIPAL__MASHER__CACHE_DIR", &masher.cache_dir)
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap();
+            let stderr = BufReader::new(worker.stderr.take().unwrap());
+            let halted = stderr
+                .lines()
+                .map_while(Result::ok)
+                .any(|line| line.contains(&format!("masher halted before {step}")));
+            assert!(halted, "{step}: the worker never reached the step");
+            worker.kill().unwrap(); // SIGKILL
+            worker.wait().unwrap();
+
+            let stranded = &live_composes(&w)[0];
+            assert!(stranded.lease_owner.is_some(), "{step}");
+            diesel::update(composes::table.find(stranded.id))
+                .set(composes::lease_expires_at.eq(Some(pipal::models::now())))
+                .execute(&mut w.db.conn())
+                .unwrap();
+            let finished = run_composes(&w);
+            assert!(
+                matches!(finished[..], [Finished::Success { .. }]),
+                "{step}: {finished:?}"
+            );
+
+            let update = show(&app, &alias).await;
+            assert_eq!(update["status"], "testing", "{step}");
+            assert_eq!(update["locked"], false, "{step}");
+            let pushed_comments = comment_texts(&update)
+                .iter()
+                .filter(|c| *c == "This update has been pushed to testing.")
+                .count();
+            assert_eq!(pushed_comments, 1, "{step}");
+            let moves = hub
+                .hub
+                .call_log()
+                .iter()
+                .filter(|c| {
+                    c["method"] == "moveBuild"
+                        && c["params"][1] == "f44-updates-testing"
+                        && c["params"][2] == "nano-8.2-1.fc44"
+                })
+                .count();
+            assert_eq!(moves, 1, "{step}: moved to testing once");
+            assert_eq!(
+                koji_tags(&hub, "nano-8.2-1.fc44"),
+                ["f44-updates-testing"],
+                "{step}"
+            );
+            assert!(
+                masher.stage_dir.join("f44-updates-testing").exists(),
+                "{step}: the repository is published"
+            );
+        }
+    }
+
     #[actix_web::test]
     async fn a_move_koji_refuses_fails_the_compose_with_koji_s_words_until_resumed() {
         let hub = RunningHub::start(HubConfig::default()).unwrap();
