@@ -7,6 +7,7 @@
 //! it never blocks the other composes (Bodhi PR #6160).
 
 pub mod containers;
+pub mod events;
 pub mod repo;
 pub mod repos;
 pub mod steps;
@@ -108,7 +109,25 @@ impl Masher {
                     }));
                 }
                 tracing::error!(compose = compose_id, error = %message, "compose failed");
-                Compose::fail(&mut conn, compose_id, &message, now())?;
+                write_transaction(&mut conn, |conn| -> anyhow::Result<()> {
+                    Compose::fail(conn, compose_id, &message, now())?;
+                    let compose = Compose::by_id(conn, compose_id)?;
+                    let work = Work::load(conn, compose)?;
+                    let ctype = self.summary(conn, &work)?.content_type;
+                    events::queue(
+                        conn,
+                        &work,
+                        &format!("complete:failed:{}", work.compose.attempts),
+                        "bodhi.compose.complete",
+                        json!({
+                            "success": false,
+                            "repo": events::repo(&work),
+                            "agent": events::AGENT,
+                            "ctype": ctype.map(|c| c.to_string()),
+                        }),
+                    )?;
+                    Ok(())
+                })?;
                 self.record_history(
                     &mut conn,
                     compose_id,
@@ -174,6 +193,13 @@ impl Masher {
                     timings: &work.timings().to_string(),
                     update_summary: &summary.updates,
                 },
+            )?;
+            events::queue(
+                conn,
+                &work,
+                "complete:success",
+                "bodhi.compose.complete",
+                json!({"success": true, "repo": events::repo(&work), "agent": events::AGENT, "ctype": summary.content_type.map(|c| c.to_string())}),
             )?;
             Compose::delete(conn, work.compose.id)?;
             Ok(())

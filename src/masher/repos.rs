@@ -180,7 +180,20 @@ pub fn compose_repositories(
         }
         write_all(state, target_tag, &dir, &packages, &extras)?;
         work.mark_done("completed_repo");
-        write_transaction(conn, |conn| work.save(conn))?;
+        write_transaction(conn, |conn| {
+            work.save(conn)?;
+            super::events::queue(
+                conn,
+                work,
+                "repo.done",
+                "bodhi.repo.done",
+                serde_json::json!({
+                    "repo": target_tag,
+                    "agent": super::events::AGENT,
+                    "path": dir.to_string_lossy(),
+                }),
+            )
+        })?;
     }
     if !work.done("compose_done") {
         heartbeat("compose_done")?;

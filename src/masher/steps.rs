@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Context, anyhow};
+use serde_json::json;
 
 use crate::buildsys::{BuildsysError, TagOp};
 use crate::db::types::{ComposeState, ContentType, ReleaseState, UpdateRequest, UpdateStatus};
@@ -25,6 +26,7 @@ use crate::services::updates::save::python_list;
 use crate::services::updates::{Ctx, compare_evr, karma_of, known_tags, split_nvr, system_user};
 use crate::state::AppState;
 
+use super::events;
 use super::work::Work;
 
 /// Called before each step with its name (the name of its checkpoint): renews nothing itself
@@ -55,8 +57,38 @@ pub fn run(
     work: &mut Work,
     heartbeat: Heartbeat<'_>,
 ) -> anyhow::Result<()> {
-    write_transaction(conn, |conn| {
-        work.set_state(conn, ComposeState::Initializing, now())
+    let titles: Vec<String> = {
+        let builds = work.builds(conn)?;
+        work.updates(conn)?
+            .iter()
+            .map(|u| {
+                let nvrs: Vec<&str> = builds
+                    .iter()
+                    .filter(|b| b.update_id == Some(u.id))
+                    .map(|b| b.nvr.as_str())
+                    .collect();
+                nvrs.join(" ")
+            })
+            .collect()
+    };
+    let ctype = Work::content_type(&work.builds(conn)?).map(|c| c.to_string());
+    write_transaction(conn, |conn| -> anyhow::Result<()> {
+        work.set_state(conn, ComposeState::Initializing, now())?;
+        events::queue(
+            conn,
+            work,
+            "start",
+            "bodhi.compose.start",
+            json!({"agent": events::AGENT}),
+        )?;
+        events::queue(
+            conn,
+            work,
+            "composing",
+            "bodhi.compose.composing",
+            json!({"repo": events::repo(work), "updates": titles, "agent": events::AGENT, "ctype": ctype}),
+        )?;
+        Ok(())
     })?;
     if work.request() == UpdateRequest::Stable && !work.done("perform_gating") {
         heartbeat("perform_gating")?;
@@ -171,10 +203,28 @@ fn eject(
         UpdateRequest::Stable => work.release.pending_stable_tag.clone(),
         _ => work.release.pending_testing_tag.clone(),
     };
+    let request = update.request.map(|r| r.to_string());
     write_transaction(conn, |conn| -> AppResult<()> {
         update.locked = false;
         update.request = None;
         update.save(conn)?;
+        let body = events::update_bodies(conn, &state.settings, vec![update.clone()])?
+            .remove(&update.id)
+            .unwrap_or(serde_json::Value::Null);
+        events::queue(
+            conn,
+            work,
+            &format!("eject:{}", update.alias),
+            "bodhi.update.eject",
+            json!({
+                "repo": events::repo(work),
+                "update": body,
+                "reason": reason,
+                "request": request,
+                "release": body["release"].clone(),
+                "agent": events::AGENT,
+            }),
+        )?;
         system_comment(
             conn,
             &mut ctx,
@@ -473,10 +523,26 @@ fn status_comments(
         UpdateRequest::Stable => "This update has been pushed to stable.",
         _ => "This update has been pushed to testing.",
     };
+    let topic = match work.request() {
+        UpdateRequest::Stable => "bodhi.update.complete.stable",
+        _ => "bodhi.update.complete.testing",
+    };
     let mut ctx = Ctx::new(&state.settings, now());
     write_transaction(conn, |conn| -> AppResult<()> {
-        for update in work.updates(conn)? {
-            system_comment(conn, &mut ctx, &update, text)?;
+        let updates = work.updates(conn)?;
+        for update in &updates {
+            system_comment(conn, &mut ctx, update, text)?;
+        }
+        // Bodhi's send_notifications: one message per update, after the status change.
+        let bodies = events::update_bodies(conn, &state.settings, updates.clone())?;
+        for update in &updates {
+            events::queue(
+                conn,
+                work,
+                &format!("complete:{}", update.alias),
+                topic,
+                json!({"update": bodies.get(&update.id), "agent": events::AGENT}),
+            )?;
         }
         work.mark_done("status_comments");
         work.save(conn)?;

@@ -147,6 +147,40 @@ async fn an_update_whose_build_left_its_tag_is_ejected_and_the_rest_is_pushed() 
         )),
         "{last}"
     );
+    // The bus hears of it, and of the pushed update only.
+    let messages: Vec<Value> = pipal::db::schema::outbox::table
+        .select(pipal::db::schema::outbox::payload)
+        .load::<String>(&mut w.db.conn())
+        .unwrap()
+        .iter()
+        .map(|p| serde_json::from_str(p).unwrap())
+        .collect();
+    let of = |topic: &str| -> Vec<&Value> {
+        messages
+            .iter()
+            .filter(|m| m["topic"] == topic)
+            .map(|m| &m["body"])
+            .collect()
+    };
+    let ejections = of("bodhi.update.eject");
+    assert_eq!(ejections.len(), 1);
+    assert_eq!(ejections[0]["update"]["alias"], vim.as_str());
+    assert_eq!(ejections[0]["repo"], "f44-updates-testing");
+    assert_eq!(ejections[0]["request"], "testing");
+    assert!(
+        ejections[0]["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("Cannot find relevant tag")
+    );
+    let completed = of("bodhi.update.complete.testing");
+    assert_eq!(completed.len(), 1);
+    assert_eq!(completed[0]["update"]["alias"], nano.as_str());
+    assert_eq!(completed[0]["update"]["status"], "testing");
+    assert_eq!(
+        completed[0]["update"]["builds"][0]["nvr"],
+        "nano-8.2-1.fc44"
+    );
 }
 
 #[actix_web::test]

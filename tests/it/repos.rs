@@ -713,6 +713,32 @@ mod failures {
                     .contains(&format!("<rpm:sourcerpm>{nvr}.src.rpm</rpm:sourcerpm>")),
                 "{step}"
             );
+            // The compose's bus messages, each queued once (the failure's complete too).
+            let mut topics: Vec<(String, bool)> = pipal::db::schema::outbox::table
+                .select(pipal::db::schema::outbox::payload)
+                .load::<String>(&mut conn)
+                .unwrap()
+                .iter()
+                .map(|p| serde_json::from_str::<serde_json::Value>(p).unwrap())
+                .map(|m| {
+                    (
+                        m["topic"].as_str().unwrap().to_owned(),
+                        m["body"]["success"].as_bool().unwrap_or(true),
+                    )
+                })
+                .collect();
+            topics.sort();
+            let expected: Vec<(String, bool)> = [
+                ("bodhi.compose.complete", false),
+                ("bodhi.compose.complete", true),
+                ("bodhi.compose.composing", true),
+                ("bodhi.compose.start", true),
+                ("bodhi.repo.done", true),
+                ("bodhi.update.complete.testing", true),
+            ]
+            .map(|(t, s)| (t.to_owned(), s))
+            .into();
+            assert_eq!(topics, expected, "{step}");
             let compose_dirs = std::fs::read_dir(&state.settings.masher.compose_dir)
                 .unwrap()
                 .count();
