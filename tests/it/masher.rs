@@ -304,6 +304,84 @@ async fn a_compose_whose_worker_died_is_resumed_once_its_lease_expires() {
     assert_eq!(w.tags("nano-8.2-1.fc44"), ["f44-updates-testing"]);
 }
 
+/// Four mashers racing over three composes (PostgreSQL makes it a real race): each compose is
+/// run by exactly one of them, once.
+#[actix_web::test]
+async fn racing_mashers_never_run_the_same_compose_twice() {
+    let w = World::with_state(|s| {
+        s.buildsys.local.autosign_delay_secs = 0;
+        s.masher.max_concurrent_composes = 10;
+    });
+    let mut aliases = Vec::new();
+    let app = init_service(pipal::web::app(w.state.clone())).await;
+    for (release, dist) in [("F42", "fc42"), ("F43", "fc43")] {
+        let mut new = pipal::services::releases::fedora_release(
+            release,
+            &format!("Fedora {}", &release[1..]),
+            &format!("f{}", &release[1..]),
+        );
+        new.state = pipal::db::types::ReleaseState::Current;
+        w.add_release(&new);
+        let nvr = format!("nano-8.2-1.{dist}");
+        w.build_in(&nvr, &format!("f{}-updates-candidate", &release[1..]));
+        aliases.push(submit(&app, &w, "alice", &[&nvr]).await);
+    }
+    w.candidate("nano-8.2-1.fc44");
+    aliases.push(submit(&app, &w, "alice", &["nano-8.2-1.fc44"]).await);
+    sign_everything(&w);
+    let started = push(&app, &w, json!({"request": "testing"})).await;
+    assert_eq!(
+        started["composes"].as_array().unwrap().len(),
+        3,
+        "{started}"
+    );
+
+    let barrier = std::sync::Barrier::new(4);
+    let finished: Vec<Finished> = std::thread::scope(|scope| {
+        let runners: Vec<_> = (0..4)
+            .map(|_| {
+                scope.spawn(|| {
+                    let masher = Masher::new(w.state.clone());
+                    barrier.wait();
+                    let mut mine = Vec::new();
+                    while let Some(outcome) = masher.run_one().unwrap() {
+                        mine.push(outcome);
+                    }
+                    mine
+                })
+            })
+            .collect();
+        runners
+            .into_iter()
+            .flat_map(|r| r.join().unwrap())
+            .collect()
+    });
+    let mut ids: Vec<i32> = finished
+        .iter()
+        .map(|f| match f {
+            Finished::Success { compose_id } => *compose_id,
+            Finished::Failed { error, .. } => panic!("{error}"),
+        })
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!((finished.len(), ids.len()), (3, 3), "{finished:?}");
+    for alias in &aliases {
+        let update = show(&app, alias).await;
+        assert_eq!(update["status"], "testing", "{alias}");
+        let pushed = comment_texts(&update)
+            .iter()
+            .filter(|c| *c == "This update has been pushed to testing.")
+            .count();
+        assert_eq!(pushed, 1, "{alias}");
+    }
+    let history: i64 = pipal::db::schema::compose_history::table
+        .count()
+        .get_result(&mut w.db.conn())
+        .unwrap();
+    assert_eq!(history, 3);
+}
+
 #[actix_web::test]
 async fn only_release_engineers_push() {
     let w = world();
