@@ -343,6 +343,19 @@ pub struct MasherSettings {
     pub buglink: String,
     /// Container and flatpak composes: skopeo and the registries.
     pub containers: ContainerSettings,
+    /// Wait, in state `signing_repo`, until every repository of the compose has a
+    /// `repodata/repomd.xml.asc` (an external signer's), before publishing (Bodhi's
+    /// `wait_for_repo_sig`).
+    pub wait_for_repo_signature: bool,
+    /// After publishing, wait in state `syncing_repo` until the master mirror serves the new
+    /// repomd.xml: per release, `testing` and `stable` URLs where `{version}` and `{arch}`
+    /// are replaced (Bodhi's `<prefix>_<version>_<request>_master_repomd`).
+    pub testing_repomd_urls: BTreeMap<String, String>,
+    pub stable_repomd_urls: BTreeMap<String, String>,
+    /// How often the signature and mirror waits look again.
+    pub wait_poll_ms: u64,
+    /// How long they wait before failing the compose; 0: for ever, as Bodhi.
+    pub wait_timeout_secs: u64,
 }
 
 impl Default for MasherSettings {
@@ -363,6 +376,11 @@ impl Default for MasherSettings {
             updateinfo_rights: "Copyright (C) {year} Red Hat, Inc. and others.".into(),
             buglink: "https://bugzilla.redhat.com/show_bug.cgi?id=%s".into(),
             containers: ContainerSettings::default(),
+            wait_for_repo_signature: false,
+            testing_repomd_urls: BTreeMap::new(),
+            stable_repomd_urls: BTreeMap::new(),
+            wait_poll_ms: 200_000,
+            wait_timeout_secs: 0,
         }
     }
 }

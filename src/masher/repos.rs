@@ -195,17 +195,132 @@ pub fn compose_repositories(
             )
         })?;
     }
+    let dir = work
+        .text("repo_dir")
+        .map(PathBuf::from)
+        .ok_or_else(|| anyhow!("the compose has no repository directory checkpoint"))?;
     if !work.done("compose_done") {
+        if settings.masher.wait_for_repo_signature {
+            write_transaction(conn, |conn| {
+                work.set_state(conn, ComposeState::SigningRepo, now())
+            })?;
+            wait_for_signatures(settings, &dir, heartbeat)?;
+        }
         heartbeat("compose_done")?;
-        let dir = work
-            .text("repo_dir")
-            .map(PathBuf::from)
-            .ok_or_else(|| anyhow!("the compose has no repository directory checkpoint"))?;
         publish(&settings.masher.stage_dir, target_tag, &dir)?;
         work.mark_done("compose_done");
         write_transaction(conn, |conn| work.save(conn))?;
     }
+    let urls = match work.request() {
+        crate::db::types::UpdateRequest::Stable => &settings.masher.stable_repomd_urls,
+        _ => &settings.masher.testing_repomd_urls,
+    };
+    if let Some(url) = urls.get(&work.release.name) {
+        write_transaction(conn, |conn| {
+            work.set_state(conn, ComposeState::SyncingRepo, now())
+        })?;
+        wait_for_mirror(settings, &work.release.version, url, &dir, heartbeat)?;
+    }
     Ok(())
+}
+
+/// The repositories of a compose directory: (arch or `source`, path).
+fn repositories_in(dir: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
+    let everything = dir.join("Everything");
+    let mut found = Vec::new();
+    for entry in
+        fs::read_dir(&everything).with_context(|| format!("reading {}", everything.display()))?
+    {
+        let arch = entry?.file_name().to_string_lossy().into_owned();
+        found.push((arch.clone(), arch_repo(dir, &arch)));
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// Polls until `done` says yes, calling `heartbeat(step)` each round (a lost lease or an
+/// injected fault ends the wait); fails after `wait_timeout_secs` when that is set.
+fn wait_until(
+    settings: &Settings,
+    step: &str,
+    heartbeat: super::steps::Heartbeat<'_>,
+    what: &dyn Fn() -> String,
+    mut done: impl FnMut() -> anyhow::Result<bool>,
+) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let timeout = settings.masher.wait_timeout_secs;
+    loop {
+        heartbeat(step)?;
+        if done()? {
+            return Ok(());
+        }
+        if timeout > 0 && started.elapsed().as_secs() >= timeout {
+            bail!("gave up after {timeout} s waiting for {}", what());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(
+            settings.masher.wait_poll_ms.max(1),
+        ));
+    }
+}
+
+/// Bodhi's `_wait_for_repo_signature`: every repomd.xml has its detached signature.
+fn wait_for_signatures(
+    settings: &Settings,
+    dir: &Path,
+    heartbeat: super::steps::Heartbeat<'_>,
+) -> anyhow::Result<()> {
+    let repos = repositories_in(dir)?;
+    let unsigned = || -> Vec<PathBuf> {
+        repos
+            .iter()
+            .map(|(_, repo)| repo.join("repodata/repomd.xml.asc"))
+            .filter(|asc| !asc.is_file())
+            .collect()
+    };
+    let what = || {
+        let missing: Vec<String> = unsigned().iter().map(|p| p.display().to_string()).collect();
+        format!("the signatures {}", missing.join(", "))
+    };
+    wait_until(settings, "signing_repo", heartbeat, &what, || {
+        Ok(unsigned().is_empty())
+    })
+}
+
+/// Bodhi's `_wait_for_sync`: the master mirror serves the repomd.xml of the compose's first
+/// arch (same SHA-1 as ours). A mirror that cannot be reached is asked again next round.
+fn wait_for_mirror(
+    settings: &Settings,
+    version: &str,
+    template: &str,
+    dir: &Path,
+    heartbeat: super::steps::Heartbeat<'_>,
+) -> anyhow::Result<()> {
+    use sha1::{Digest, Sha1};
+    let Some((arch, repo)) = repositories_in(dir)?
+        .into_iter()
+        .find(|(arch, _)| arch != "source")
+    else {
+        return Ok(());
+    };
+    let local = repo.join("repodata/repomd.xml");
+    let ours =
+        Sha1::digest(fs::read(&local).with_context(|| format!("reading {}", local.display()))?);
+    let url = template
+        .replace("{version}", version)
+        .replace("{arch}", &arch);
+    let what = || format!("{url} to match {}", local.display());
+    wait_until(settings, "syncing_repo", heartbeat, &what, || {
+        let theirs = ureq::get(&url)
+            .call()
+            .and_then(|mut reply| reply.body_mut().read_to_vec());
+        match theirs {
+            Ok(bytes) => Ok(Sha1::digest(&bytes) == ours),
+            Err(error) => {
+                tracing::warn!(%url, "mirror not reachable yet: {error}");
+                Ok(false)
+            }
+        }
+    })
 }
 
 /// What a repository is made of: RPM files, each with the NVR of the build it belongs to,

@@ -41,13 +41,24 @@ pub const STEP_NAMES: &[&str] = &[
     "determine_and_perform_tag_actions",
     "remove_pending_tags",
     "completed_repo",
+    "signing_repo",
     "compose_done",
+    "syncing_repo",
     "skopeo_copies",
     "mark_status_changes",
     "status_comments",
     "unlock_updates",
     "thresholds_and_obsoleting",
     "cleaning",
+];
+
+/// The steps a testing push of RPMs with the default settings does not take: gating is for
+/// stable pushes, skopeo for containers, the waits only when configured.
+pub const NOT_IN_A_TESTING_PUSH: &[&str] = &[
+    "perform_gating",
+    "signing_repo",
+    "syncing_repo",
+    "skopeo_copies",
 ];
 
 /// Runs the compose's remaining steps.

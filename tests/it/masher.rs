@@ -458,6 +458,7 @@ mod through_koji {
     use super::*;
     use crate::koji_signing::{admin, koji_build, koji_tags, koji_world, sign};
     use pipal::fakekoji::{FaultRule, HubConfig, RunningHub, TaskTiming};
+    use pipal::masher::steps::NOT_IN_A_TESTING_PUSH;
     use pipal::xmlrpc::Fault;
 
     /// nano-8.2-1.fc44 submitted by alice, signed in Koji, its testing push started.
@@ -577,7 +578,7 @@ mod through_koji {
 
         let steps = pipal::masher::steps::STEP_NAMES
             .iter()
-            .filter(|s| !matches!(**s, "perform_gating" | "skopeo_copies"));
+            .filter(|s| !NOT_IN_A_TESTING_PUSH.contains(*s));
         for step in steps {
             let hub = RunningHub::start(HubConfig::default()).unwrap();
             let (w, alias) = pushed(&hub).await;

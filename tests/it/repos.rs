@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use pipal::masher::repos::arch_repo;
+use pipal::masher::steps::NOT_IN_A_TESTING_PUSH;
 use pipal::masher::{Finished, Masher};
 use pipal::models::compose::Compose;
 use pipal::models::now;
@@ -22,10 +23,15 @@ const TESTING_TAG: &str = "f43-updates-testing";
 
 /// The demo in a fresh database, its pending update signed.
 fn demo() -> (TestDb, AppState) {
+    demo_with(|_| {})
+}
+
+fn demo_with(adjust: impl FnOnce(&mut pipal::config::Settings)) -> (TestDb, AppState) {
     let db = TestDb::new();
     ok(db.pipal(&["demo"]));
     let mut settings = db.settings();
     settings.buildsys.local.autosign_delay_secs = 0;
+    adjust(&mut settings);
     let state = AppState::new(db.db.clone(), settings).expect("state");
     let worker = Worker::with_all_handlers(state.clone());
     worker.make_periodic_due("local_signer").unwrap();
@@ -637,7 +643,7 @@ mod failures {
     fn a_failure_before_any_step_is_recorded_and_the_resumed_compose_does_everything_once() {
         let steps = pipal::masher::steps::STEP_NAMES
             .iter()
-            .filter(|s| !matches!(**s, "perform_gating" | "skopeo_copies"));
+            .filter(|s| !NOT_IN_A_TESTING_PUSH.contains(*s));
         for step in steps {
             let (_db, state) = demo();
             let (update, nvr) = pending(&state);
@@ -747,5 +753,125 @@ mod failures {
                 "{step}: one compose directory, no leftovers"
             );
         }
+    }
+}
+
+mod waits {
+    //! The optional waits: for the repositories' signatures before publishing, and for the
+    //! master mirror to serve the new repomd.xml after.
+
+    use super::*;
+    use pipal::db::types::ComposeState;
+    use std::io::{BufRead, BufReader, Write};
+    use std::sync::{Arc, Mutex};
+
+    fn state_of(state: &AppState) -> Option<ComposeState> {
+        Compose::list(&mut state.db.conn().unwrap())
+            .unwrap()
+            .first()
+            .map(|c| c.state)
+    }
+
+    /// Runs the testing push in a thread and calls `during` once the compose is in `wanted`.
+    fn push_through(state: &AppState, wanted: ComposeState, during: impl FnOnce(&Compose)) {
+        let mut conn = state.db.conn().unwrap();
+        let plan = push::plan(
+            &mut conn,
+            state.buildsys.as_ref(),
+            &PushOptions {
+                requests: vec![pipal::db::types::UpdateRequest::Testing],
+                ..PushOptions::default()
+            },
+        )
+        .unwrap();
+        pipal::db::write_transaction(&mut conn, |conn| push::start(conn, &plan, now())).unwrap();
+        std::thread::scope(|scope| {
+            let runner = scope.spawn(|| Masher::new(state.clone()).run_one().unwrap());
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            while state_of(state) != Some(wanted) {
+                assert!(std::time::Instant::now() < deadline, "never in {wanted}");
+                assert!(!runner.is_finished(), "the compose ended before {wanted}");
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            during(&Compose::list(&mut conn).unwrap()[0]);
+            let finished = runner.join().unwrap();
+            assert!(
+                matches!(finished, Some(Finished::Success { .. })),
+                "{finished:?}"
+            );
+        });
+    }
+
+    #[test]
+    fn a_compose_waits_for_its_repository_signatures_before_publishing() {
+        let (_db, state) = demo_with(|s| {
+            s.masher.wait_for_repo_signature = true;
+            s.masher.wait_poll_ms = 10;
+        });
+        push_through(&state, ComposeState::SigningRepo, |compose| {
+            assert!(
+                !state.settings.masher.stage_dir.join(TESTING_TAG).exists(),
+                "nothing is published before the signatures"
+            );
+            let checkpoints: serde_json::Value =
+                serde_json::from_str(&compose.checkpoints).unwrap();
+            let dir = PathBuf::from(checkpoints["repo_dir"].as_str().unwrap());
+            for arch in ["x86_64", "source"] {
+                let repodata = arch_repo(&dir, arch).join("repodata");
+                std::fs::write(repodata.join("repomd.xml.asc"), b"signature").unwrap();
+            }
+        });
+        let repo = arch_repo(&published(&state, TESTING_TAG), "x86_64");
+        assert!(repo.join("repodata/repomd.xml.asc").is_file());
+    }
+
+    /// A mirror on loopback serving `content`, counting its requests.
+    fn mirror(content: Arc<Mutex<Vec<u8>>>, hits: Arc<Mutex<usize>>) -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                *hits.lock().unwrap() += 1;
+                let body = content.lock().unwrap().clone();
+                let mut stream = stream;
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(&body);
+            }
+        });
+        format!("http://{addr}/updates/testing/{{version}}/Everything/{{arch}}/repodata/repomd.xml")
+    }
+
+    #[test]
+    fn a_compose_waits_for_the_master_mirror_to_serve_its_repomd() {
+        let content = Arc::new(Mutex::new(b"an older repomd.xml".to_vec()));
+        let hits = Arc::new(Mutex::new(0));
+        let url = mirror(content.clone(), hits.clone());
+        let (_db, state) = demo_with(|s| {
+            s.masher.testing_repomd_urls.insert("F43".into(), url);
+            s.masher.wait_poll_ms = 10;
+        });
+        push_through(&state, ComposeState::SyncingRepo, |_| {
+            // Published already; once the masher has seen the stale copy, the mirror catches up.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+            while *hits.lock().unwrap() == 0 {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the mirror is never asked"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            let repo = arch_repo(&published(&state, TESTING_TAG), "x86_64");
+            *content.lock().unwrap() = std::fs::read(repo.join("repodata/repomd.xml")).unwrap();
+        });
+        assert!(*hits.lock().unwrap() >= 2, "asked until it matched");
     }
 }
