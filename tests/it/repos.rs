@@ -40,12 +40,16 @@ fn demo_with(adjust: impl FnOnce(&mut pipal::config::Settings)) -> (TestDb, AppS
 }
 
 fn push_testing(state: &AppState) -> Vec<Finished> {
+    push_request(state, pipal::db::types::UpdateRequest::Testing)
+}
+
+fn push_request(state: &AppState, request: pipal::db::types::UpdateRequest) -> Vec<Finished> {
     let mut conn = state.db.conn().unwrap();
     let plan = push::plan(
         &mut conn,
         state.buildsys.as_ref(),
         &PushOptions {
-            requests: vec![pipal::db::types::UpdateRequest::Testing],
+            requests: vec![request],
             ..PushOptions::default()
         },
     )
@@ -191,6 +195,62 @@ fn a_testing_push_of_the_demo_publishes_repositories_dnf_reads() {
     // shows advisories for source packages, so dnf checks the binary one.
     validate_with_dnf(&binary, binaries);
     assert!(metadata(&source, "primary").contains("<arch>src</arch>"));
+}
+
+#[test]
+fn a_stable_push_of_the_demo_publishes_the_stable_repository_with_its_advisories() {
+    use diesel::prelude::*;
+    use pipal::db::schema::{builds, updates};
+    use pipal::db::types::{UpdateRequest, UpdateStatus};
+
+    let (_db, state) = demo();
+    assert!(matches!(
+        push_testing(&state)[..],
+        [Finished::Success { .. }]
+    ));
+    // F43's testing updates have waited their days; a release engineer sends them to stable.
+    let mut conn = state.db.conn().unwrap();
+    let release = pipal::models::release::Release::by_name(&mut conn, "F43")
+        .unwrap()
+        .unwrap();
+    let going: Vec<(String, String)> = updates::table
+        .inner_join(builds::table.on(builds::update_id.eq(updates::id.nullable())))
+        .filter(updates::release_id.eq(release.id))
+        .filter(updates::status.eq(UpdateStatus::Testing))
+        .select((updates::alias, builds::nvr))
+        .load(&mut conn)
+        .unwrap();
+    assert!(!going.is_empty());
+    diesel::update(
+        updates::table
+            .filter(updates::release_id.eq(release.id))
+            .filter(updates::status.eq(UpdateStatus::Testing)),
+    )
+    .set((
+        updates::request.eq(Some(UpdateRequest::Stable)),
+        updates::date_testing.eq(Some(now() - chrono::Duration::days(30))),
+    ))
+    .execute(&mut conn)
+    .unwrap();
+
+    let finished = push_request(&state, UpdateRequest::Stable);
+    assert!(
+        matches!(finished[..], [Finished::Success { .. }]),
+        "{finished:?}"
+    );
+    let repo = arch_repo(&published(&state, &release.stable_tag), "x86_64");
+    let primary = metadata(&repo, "primary");
+    let updateinfo = metadata(&repo, "updateinfo");
+    for (alias, nvr) in &going {
+        assert!(
+            primary.contains(&format!("<rpm:sourcerpm>{nvr}.src.rpm</rpm:sourcerpm>")),
+            "{nvr} in the stable repository"
+        );
+        assert!(updateinfo.contains(&format!("<id>{alias}</id>")), "{alias}");
+    }
+    assert!(updateinfo.contains("status=\"stable\""), "{updateinfo}");
+    let binaries = primary.matches("<package type=\"rpm\">").count();
+    validate_with_dnf(&repo, binaries);
 }
 
 #[test]
