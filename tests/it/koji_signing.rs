@@ -84,10 +84,19 @@ pub(crate) fn koji_build(koji: &KojiBuildSystem, nvr: &str, owner: &str, tag: &s
 
 /// A Pipal world on the hub: F44 (composed by Pipal) and its tags in Koji.
 pub(crate) fn koji_world(hub: &RunningHub) -> World {
+    koji_world_with(hub, |_| {})
+}
+
+/// `koji_world` with settings `adjust` changes after the Koji ones.
+pub(crate) fn koji_world_with(
+    hub: &RunningHub,
+    adjust: impl FnOnce(&mut pipal::config::Settings),
+) -> World {
     let settings = koji_settings(hub);
     let w = World::with_state(|s| {
         s.buildsys.kind = BuildsysKind::Koji;
         s.buildsys.koji = settings;
+        adjust(s);
     });
     let koji = admin(hub);
     koji_release(&koji, &f44());

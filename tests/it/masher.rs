@@ -650,6 +650,111 @@ mod through_koji {
         }
     }
 
+    /// Koji's topdir with real RPMs and their signed copies: the testing repository takes
+    /// the copies signed with the configured key.
+    #[actix_web::test]
+    async fn a_push_through_koji_publishes_the_signed_copies_from_its_topdir() {
+        use crate::koji_signing::koji_world_with;
+        use pipal::buildsys::koji::KojiCall;
+        use pipal::demo::rpms::{BinaryPackage, DemoBuild, Payload, SourcePackage, write_build};
+        use std::os::unix::fs::MetadataExt;
+
+        static NANO: SourcePackage = SourcePackage {
+            name: "nano",
+            summary: "A small editor",
+            license: "GPL-3.0-or-later",
+            url: "https://www.nano-editor.org",
+            binaries: &[BinaryPackage {
+                name: "nano",
+                arch: "x86_64",
+                summary: "A small editor",
+                payload: Payload::Command,
+            }],
+        };
+        static NANO_BUILD: DemoBuild = DemoBuild {
+            source: &NANO,
+            version: "8.2",
+            release: "1.fc44",
+            changelog: &[],
+        };
+        let hub = RunningHub::start(HubConfig::default()).unwrap();
+        let top = tempfile::tempdir().unwrap();
+        let w = koji_world_with(&hub, |s| {
+            s.buildsys.koji.topdir = top.path().to_owned();
+            s.masher.sigkeys = vec!["B2F5D8A1".into()];
+        });
+        let koji = admin(&hub);
+        koji_build(
+            &koji,
+            "nano-8.2-1.fc44",
+            "kojiadmin",
+            "f44-updates-candidate",
+        );
+        let mut signed_copies = Vec::new();
+        for file in write_build(top.path(), &NANO_BUILD).unwrap() {
+            let arch_dir = file.parent().unwrap();
+            let arch = arch_dir.file_name().unwrap().to_str().unwrap().to_owned();
+            let header = pipal::buildsys::rpmfile::RpmHeader::read(&file).unwrap();
+            koji.client()
+                .call(
+                    &KojiCall::new("fake.addBuildRPM", vec![json!("nano-8.2-1.fc44")])
+                        .kwarg("arch", arch.as_str())
+                        .kwarg("name", header.name.as_str()),
+                )
+                .unwrap();
+            let signed = arch_dir
+                .parent()
+                .unwrap()
+                .join("data/signed/b2f5d8a1")
+                .join(&arch);
+            std::fs::create_dir_all(&signed).unwrap();
+            let copy = signed.join(file.file_name().unwrap());
+            std::fs::copy(&file, &copy).unwrap();
+            signed_copies.push((arch, copy));
+        }
+        let app = init_service(pipal::web::app(w.state.clone())).await;
+        let alias = submit(&app, &w, "alice", &["nano-8.2-1.fc44"]).await;
+        let worker = Worker::with_all_handlers(w.state.clone());
+        while worker.run_one().unwrap().is_some() {}
+        sign(
+            &hub,
+            "f44-signing-pending",
+            "f44-updates-testing-pending",
+            "nano-8.2-1.fc44",
+        );
+        push(&app, &w, json!({"request": "testing"})).await;
+        let finished = run_composes(&w);
+        assert!(
+            matches!(finished[..], [Finished::Success { .. }]),
+            "{finished:?}"
+        );
+        assert_eq!(show(&app, &alias).await["status"], "testing");
+
+        let compose = std::fs::canonicalize(
+            w.state
+                .settings
+                .masher
+                .stage_dir
+                .join("f44-updates-testing"),
+        )
+        .unwrap();
+        for (arch, copy) in &signed_copies {
+            let repo = if arch == "src" {
+                pipal::masher::repos::arch_repo(&compose, "source")
+            } else {
+                pipal::masher::repos::arch_repo(&compose, arch)
+            };
+            let published = repo.join("Packages/n").join(copy.file_name().unwrap());
+            assert_eq!(
+                std::fs::metadata(&published).unwrap().ino(),
+                std::fs::metadata(copy).unwrap().ino(),
+                "{} is the signed copy, linked",
+                published.display()
+            );
+        }
+        crate::repos::validate_with_dnf(&pipal::masher::repos::arch_repo(&compose, "x86_64"), 1);
+    }
+
     #[actix_web::test]
     async fn a_move_koji_refuses_fails_the_compose_with_koji_s_words_until_resumed() {
         let hub = RunningHub::start(HubConfig::default()).unwrap();

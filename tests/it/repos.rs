@@ -91,7 +91,7 @@ fn metadata(repo: &Path, kind: &str) -> String {
 
 /// Runs `validate_repo.sh` when its tools are installed; CI sets PIPAL_TEST_REPO_TOOLS=1 so
 /// that missing tools fail instead of skipping.
-fn validate_with_dnf(repo: &Path, count: usize) {
+pub(crate) fn validate_with_dnf(repo: &Path, count: usize) {
     let shared = std::env::var_os("PIPAL_SHARED_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
