@@ -254,6 +254,34 @@ fn a_stable_push_of_the_demo_publishes_the_stable_repository_with_its_advisories
 }
 
 #[test]
+fn zstd_compressed_repodata_is_read_by_dnf() {
+    let (_db, state) = demo_with(|s| s.masher.compression = pipal::config::Compression::Zstd);
+    assert!(matches!(
+        push_testing(&state)[..],
+        [Finished::Success { .. }]
+    ));
+    let repo = arch_repo(&published(&state, TESTING_TAG), "x86_64");
+    let repomd = std::fs::read_to_string(repo.join("repodata/repomd.xml")).unwrap();
+    for kind in ["primary", "filelists", "other", "updateinfo"] {
+        assert!(
+            repomd.contains(&format!("-{kind}.xml.zst\"")),
+            "{kind}: {repomd}"
+        );
+    }
+    let primary = repomd
+        .split("href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap();
+    let open = zstd::decode_all(std::fs::File::open(repo.join(primary)).unwrap()).unwrap();
+    let count = String::from_utf8(open)
+        .unwrap()
+        .matches("<package type=\"rpm\">")
+        .count();
+    validate_with_dnf(&repo, count);
+}
+
+#[test]
 fn a_repository_that_cannot_be_written_fails_the_compose_and_resumes() {
     let (_db, state) = demo();
     // The first push publishes a repository.
