@@ -323,7 +323,7 @@ pub struct MasherSettings {
     /// Where the published repositories are: `<tag>` is a symlink to the newest compose of
     /// the tag, swapped atomically (Bodhi's `compose_stage_dir`).
     pub stage_dir: PathBuf,
-    /// Parsed RPM headers, keyed by path, size and mtime.
+    /// Parsed RPM headers, keyed by path, size, mtime and inode.
     pub cache_dir: PathBuf,
     /// Finished composes kept per tag in `compose_dir`; older ones are removed.
     pub keep_composes: usize,

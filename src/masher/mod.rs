@@ -25,7 +25,7 @@ use tokio::sync::watch;
 
 use crate::db::types::{ComposeOutcome, ComposeState};
 use crate::db::write_transaction;
-use crate::models::compose::{Compose, ComposeRecord, NewComposeRecord};
+use crate::models::compose::{Compose, ComposeRecord, LEASE_LOST, NewComposeRecord};
 use crate::models::now;
 use crate::state::AppState;
 
@@ -108,9 +108,10 @@ impl Masher {
                         error: message,
                     }));
                 }
-                tracing::error!(compose = compose_id, error = %message, "compose failed");
-                write_transaction(&mut conn, |conn| -> anyhow::Result<()> {
-                    Compose::fail(conn, compose_id, &message, now())?;
+                let recorded = write_transaction(&mut conn, |conn| -> anyhow::Result<bool> {
+                    if !Compose::fail(conn, compose_id, Some(&self.id), &message, now())? {
+                        return Ok(false);
+                    }
                     let compose = Compose::by_id(conn, compose_id)?;
                     let work = Work::load(conn, compose)?;
                     let ctype = self.summary(conn, &work)?.content_type;
@@ -126,8 +127,16 @@ impl Masher {
                             "ctype": ctype.map(|c| c.to_string()),
                         }),
                     )?;
-                    Ok(())
+                    Ok(true)
                 })?;
+                if !recorded {
+                    // It failed after another worker took it over, which records the rest.
+                    return Ok(Some(Finished::Failed {
+                        compose_id,
+                        error: format!("{LEASE_LOST}: {message}"),
+                    }));
+                }
+                tracing::error!(compose = compose_id, error = %message, "compose failed");
                 self.record_history(
                     &mut conn,
                     compose_id,
@@ -172,10 +181,11 @@ impl Masher {
         let ran = steps::run(&self.state, conn, &mut work, &heartbeat);
         let lost = lease.lost();
         lease.stop();
-        ran?;
+        // A step that failed because its worker lost the lease is the new owner's to record.
         if lost {
             return Err(anyhow!(LEASE_LOST));
         }
+        ran?;
         let summary = self.summary(conn, &work)?;
         write_transaction(conn, |conn| -> anyhow::Result<()> {
             work.set_state(conn, ComposeState::Success, now())?;
@@ -341,10 +351,22 @@ impl LeaseKeeper {
     }
 
     fn stop(mut self) {
+        self.halt();
+    }
+
+    fn halt(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+    }
+}
+
+/// A step that panics still stops the renewals, so the lease runs out and another worker
+/// resumes the compose.
+impl Drop for LeaseKeeper {
+    fn drop(&mut self) {
+        self.halt();
     }
 }
 
@@ -353,6 +375,3 @@ struct Summary {
     security: bool,
     updates: String,
 }
-
-/// The error a step gets when the lease was lost.
-const LEASE_LOST: &str = "the compose's lease was lost to another worker";

@@ -126,15 +126,12 @@ pub fn compose_repositories(
         write_transaction(conn, |conn| {
             work.set_state(conn, ComposeState::Updateinfo, now())
         })?;
-        let dir = match work.text("repo_dir") {
-            Some(dir) => PathBuf::from(dir),
-            None => {
-                let dir = compose_dir_for(settings, target_tag, now())?;
-                work.set_text("repo_dir", &dir.to_string_lossy());
-                write_transaction(conn, |conn| work.save(conn))?;
-                dir
-            }
-        };
+        // Each attempt writes a directory of its own, recorded before anything is written: one
+        // left by an attempt that crashed (or by a worker that lost its lease and may still be
+        // writing) is never reused; the cleanup of old composes removes it.
+        let dir = compose_dir_for(settings, target_tag, now())?;
+        work.set_text("repo_dir", &dir.to_string_lossy());
+        write_transaction(conn, |conn| work.save(conn))?;
         let content = tagged_content(state, target_tag, &work.release.name)?;
         let cache = HeaderCache::new(&settings.masher.cache_dir);
         let (packages, stats) =
@@ -216,10 +213,22 @@ pub fn compose_repositories(
         _ => &settings.masher.testing_repomd_urls,
     };
     if let Some(url) = urls.get(&work.release.name) {
-        write_transaction(conn, |conn| {
-            work.set_state(conn, ComposeState::SyncingRepo, now())
+        let body = serde_json::json!({"repo": target_tag, "agent": super::events::AGENT});
+        write_transaction(conn, |conn| -> anyhow::Result<()> {
+            work.set_state(conn, ComposeState::SyncingRepo, now())?;
+            super::events::queue(
+                conn,
+                work,
+                "sync.wait",
+                "bodhi.compose.sync.wait",
+                body.clone(),
+            )?;
+            Ok(())
         })?;
         wait_for_mirror(settings, &work.release.version, url, &dir, heartbeat)?;
+        write_transaction(conn, |conn| {
+            super::events::queue(conn, work, "sync.done", "bodhi.compose.sync.done", body)
+        })?;
     }
     Ok(())
 }
@@ -309,8 +318,14 @@ fn wait_for_mirror(
         .replace("{version}", version)
         .replace("{arch}", &arch);
     let what = || format!("{url} to match {}", local.display());
+    // A mirror that hangs must not hold the wait past its timeout.
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(std::time::Duration::from_secs(60)))
+        .build()
+        .into();
     wait_until(settings, "syncing_repo", heartbeat, &what, || {
-        let theirs = ureq::get(&url)
+        let theirs = agent
+            .get(&url)
             .call()
             .and_then(|mut reply| reply.body_mut().read_to_vec());
         match theirs {
@@ -430,10 +445,6 @@ fn write_all(
     packages: &[RepoFile],
     extras: &[ExtraMetadata],
 ) -> anyhow::Result<()> {
-    if dir.exists() {
-        // What a crashed attempt left.
-        fs::remove_dir_all(dir).with_context(|| format!("removing {}", dir.display()))?;
-    }
     let settings = &state.settings.masher;
     let revision = chrono::Utc::now().timestamp();
     let mut repos: Vec<(String, Vec<&RepoFile>)> = arches(state, tag, packages)?
@@ -477,6 +488,7 @@ pub fn publish(stage_dir: &Path, tag: &str, dir: &Path) -> anyhow::Result<()> {
     std::os::unix::fs::symlink(&target, &temporary)
         .with_context(|| format!("linking {}", temporary.display()))?;
     fs::rename(&temporary, &link).with_context(|| format!("publishing {}", link.display()))?;
+    repo::sync_dir(stage_dir)?;
     Ok(())
 }
 
@@ -499,15 +511,31 @@ pub fn remove_old_composes(settings: &Settings, tag: &str) -> anyhow::Result<usi
         })
         .map(|e| e.path())
         .collect();
-    dirs.sort();
+    // `<stamp>` then `<stamp>.1`, `<stamp>.2` ... `<stamp>.10`, oldest first.
+    dirs.sort_by_key(|dir| {
+        let name = dir.file_name().map(|n| n.to_string_lossy().into_owned());
+        let stamp = name
+            .as_deref()
+            .and_then(|n| n.strip_prefix(&prefix))
+            .unwrap_or("");
+        let mut parts = stamp.splitn(3, '.');
+        let day = parts.next().unwrap_or("").to_owned();
+        let time = parts.next().unwrap_or("").to_owned();
+        let n: u64 = parts.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+        (day, time, n)
+    });
     let excess = dirs.len().saturating_sub(settings.masher.keep_composes);
     let mut removed = 0;
     for dir in dirs.into_iter().take(excess) {
         if fs::canonicalize(&dir).ok() == published {
             continue;
         }
-        fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
-        removed += 1;
+        // A directory that cannot go (permissions, a busy NFS file) is left for the next
+        // cleanup: the compose's work is done and must not fail for it.
+        match fs::remove_dir_all(&dir) {
+            Ok(()) => removed += 1,
+            Err(error) => tracing::warn!(dir = %dir.display(), "old compose not removed: {error}"),
+        }
     }
     Ok(removed)
 }
@@ -590,7 +618,8 @@ mod tests {
             "f44-updates-testing-20261201.100000",
             "f44-updates-testing-20261201.110000",
             "f44-updates-testing-20261201.120000",
-            "f44-updates-testing-20261201.120000.1",
+            "f44-updates-testing-20261201.120000.10",
+            "f44-updates-testing-20261201.120000.2",
             "f44-updates-20261201.090000",
         ];
         for name in names {
@@ -603,15 +632,16 @@ mod tests {
             &settings.masher.compose_dir.join(names[0]),
         )
         .unwrap();
+        // Oldest first: 10:00 (published, kept), 11:00, 12:00, 12:00.2, then 12:00.10.
         let removed = remove_old_composes(&settings, "f44-updates-testing").unwrap();
-        assert_eq!(removed, 1);
+        assert_eq!(removed, 2);
         let left: BTreeSet<String> = fs::read_dir(&settings.masher.compose_dir)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         assert_eq!(
             left,
-            BTreeSet::from([names[0], names[2], names[3], names[4]].map(str::to_owned))
+            BTreeSet::from([names[0], names[3], names[4], names[5]].map(str::to_owned))
         );
     }
 }

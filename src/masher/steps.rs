@@ -164,11 +164,9 @@ fn writes_repositories(work: &Work, content_type: Option<ContentType>) -> bool {
             work.release.state,
             ReleaseState::Pending | ReleaseState::Frozen
         );
-    !skip_compose
-        && matches!(
-            content_type,
-            None | Some(ContentType::Rpm) | Some(ContentType::Module)
-        )
+    // No builds left (every update ejected): the tag is as it was, and the release's kind
+    // is unknown, so nothing is written.
+    !skip_compose && matches!(content_type, Some(ContentType::Rpm | ContentType::Module))
 }
 
 /// Container and flatpak composes copy each build's image to the destination registries.

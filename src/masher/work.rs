@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use serde_json::{Map, Value, json};
 
 use crate::db::DbConnection;
-use crate::db::schema::{composes, updates};
+use crate::db::schema::updates;
 use crate::db::types::{ComposeState, ContentType, UpdateRequest, UpdateType};
 use crate::models::build::Build;
 use crate::models::compose::Compose;
@@ -115,6 +115,7 @@ impl Work {
         Compose::save_checkpoints(
             conn,
             self.compose.id,
+            self.compose.lease_owner.as_deref(),
             &Value::Object(self.checkpoints.clone()).to_string(),
         )
     }
@@ -139,9 +140,13 @@ impl Work {
             let before = timings.get(&key).and_then(Value::as_f64).unwrap_or(0.0);
             timings.insert(key, json!(before + spent));
         }
-        diesel::update(composes::table.find(self.compose.id))
-            .set((composes::state.eq(state), composes::state_date.eq(now)))
-            .execute(conn)?;
+        Compose::set_state(
+            conn,
+            self.compose.id,
+            self.compose.lease_owner.as_deref(),
+            state,
+            now,
+        )?;
         self.compose.state = state;
         self.compose.state_date = now;
         self.save(conn)

@@ -4,9 +4,24 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use diesel::IntoSql;
+
 use crate::db::DbConnection;
 use crate::db::schema::{compose_history, composes};
 use crate::db::types::{ComposeOutcome, ComposeState, ContentType, UpdateRequest};
+
+/// Rows held by `owner`, or held by nobody when `owner` is `None` (a compose being recorded
+/// after its failure released the lease).
+macro_rules! held_by {
+    ($owner:expr) => {{
+        let owner: Option<&str> = $owner;
+        composes::lease_owner
+            .eq(owner.unwrap_or(""))
+            .or(composes::lease_owner
+                .is_null()
+                .and(owner.is_none().into_sql::<diesel::sql_types::Bool>()))
+    }};
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = composes)]
@@ -101,19 +116,6 @@ impl Compose {
             .load(conn)
     }
 
-    /// Moves the compose to `state`, recording when.
-    pub fn set_state(
-        conn: &mut DbConnection,
-        id: i32,
-        state: ComposeState,
-        now: NaiveDateTime,
-    ) -> QueryResult<()> {
-        diesel::update(composes::table.find(id))
-            .set((composes::state.eq(state), composes::state_date.eq(now)))
-            .execute(conn)
-            .map(drop)
-    }
-
     pub fn by_id(conn: &mut DbConnection, id: i32) -> QueryResult<Compose> {
         composes::table
             .find(id)
@@ -193,14 +195,16 @@ impl Compose {
     }
 
     /// Records a failure: state `failed` with the message, lease released. The updates stay
-    /// locked until the compose is resumed.
+    /// locked until the compose is resumed. False when `owner` no longer holds the compose
+    /// (another worker took it over and records what happens next).
     pub fn fail(
         conn: &mut DbConnection,
         id: i32,
+        owner: Option<&str>,
         message: &str,
         now: NaiveDateTime,
-    ) -> QueryResult<()> {
-        diesel::update(composes::table.find(id))
+    ) -> QueryResult<bool> {
+        let changed = diesel::update(composes::table.find(id).filter(held_by!(owner)))
             .set((
                 composes::state.eq(ComposeState::Failed),
                 composes::state_date.eq(now),
@@ -208,19 +212,43 @@ impl Compose {
                 composes::lease_owner.eq(None::<String>),
                 composes::lease_expires_at.eq(None::<NaiveDateTime>),
             ))
-            .execute(conn)
-            .map(drop)
+            .execute(conn)?;
+        Ok(changed == 1)
     }
 
+    /// Writes the checkpoints, fenced by the lease: a worker that lost the compose to another
+    /// one gets [`lease_lost`] and must stop, so it never records a step over the new owner.
     pub fn save_checkpoints(
         conn: &mut DbConnection,
         id: i32,
+        owner: Option<&str>,
         checkpoints: &str,
     ) -> QueryResult<()> {
-        diesel::update(composes::table.find(id))
+        let changed = diesel::update(composes::table.find(id).filter(held_by!(owner)))
             .set(composes::checkpoints.eq(checkpoints))
-            .execute(conn)
-            .map(drop)
+            .execute(conn)?;
+        if changed == 0 {
+            return Err(lease_lost());
+        }
+        Ok(())
+    }
+
+    /// Moves the compose to `state`, recording when; fenced by the lease as
+    /// `save_checkpoints`.
+    pub fn set_state(
+        conn: &mut DbConnection,
+        id: i32,
+        owner: Option<&str>,
+        state: ComposeState,
+        now: NaiveDateTime,
+    ) -> QueryResult<()> {
+        let changed = diesel::update(composes::table.find(id).filter(held_by!(owner)))
+            .set((composes::state.eq(state), composes::state_date.eq(now)))
+            .execute(conn)?;
+        if changed == 0 {
+            return Err(lease_lost());
+        }
+        Ok(())
     }
 
     pub fn delete(conn: &mut DbConnection, id: i32) -> QueryResult<()> {
@@ -252,4 +280,12 @@ impl ComposeRecord {
             .select(ComposeRecord::as_select())
             .load(conn)
     }
+}
+
+/// The message of the error a fenced write gets when its worker lost the compose.
+pub const LEASE_LOST: &str = "the compose's lease was lost to another worker";
+
+/// The error of a fenced write whose worker no longer holds the compose.
+pub fn lease_lost() -> diesel::result::Error {
+    diesel::result::Error::QueryBuilderError(LEASE_LOST.into())
 }

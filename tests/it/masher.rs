@@ -382,6 +382,54 @@ async fn racing_mashers_never_run_the_same_compose_twice() {
     assert_eq!(history, 3);
 }
 
+/// A worker whose lease expired and was taken over can no longer write the compose: its
+/// checkpoints and its failure are refused, so it never records over the new owner.
+#[test]
+fn a_worker_that_lost_its_lease_cannot_write_the_compose() {
+    use pipal::db::types::{ComposeState, UpdateRequest};
+    use pipal::models::compose::LEASE_LOST;
+
+    let w = world();
+    let mut conn = w.db.conn();
+    let release = pipal::models::release::Release::by_name(&mut conn, "F44")
+        .unwrap()
+        .unwrap();
+    let t0 = pipal::models::now();
+    let compose = Compose::create(&mut conn, release.id, UpdateRequest::Testing, t0).unwrap();
+    let lease = chrono::Duration::seconds(60);
+    let first = Compose::claim_next(&mut conn, "worker-a", t0, lease, 2)
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.id, compose.id);
+    Compose::save_checkpoints(&mut conn, compose.id, Some("worker-a"), r#"{"a": true}"#).unwrap();
+
+    // worker-a stalls past its lease; worker-b takes the compose over.
+    let later = t0 + chrono::Duration::seconds(61);
+    let second = Compose::claim_next(&mut conn, "worker-b", later, lease, 2)
+        .unwrap()
+        .unwrap();
+    assert_eq!(second.lease_owner.as_deref(), Some("worker-b"));
+
+    let refused = Compose::save_checkpoints(&mut conn, compose.id, Some("worker-a"), "{}")
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains(LEASE_LOST), "{refused}");
+    let refused = Compose::set_state(
+        &mut conn,
+        compose.id,
+        Some("worker-a"),
+        ComposeState::Punging,
+        later,
+    );
+    assert!(refused.is_err());
+    assert!(!Compose::fail(&mut conn, compose.id, Some("worker-a"), "boom", later).unwrap());
+    let now_read = Compose::by_id(&mut conn, compose.id).unwrap();
+    assert_eq!(now_read.lease_owner.as_deref(), Some("worker-b"));
+    assert_eq!(now_read.checkpoints, r#"{"a": true}"#);
+    assert_ne!(now_read.state, ComposeState::Failed);
+    assert_eq!(now_read.error_message, None);
+}
+
 #[actix_web::test]
 async fn only_release_engineers_push() {
     let w = world();

@@ -485,6 +485,7 @@ fn composes_and_their_history() {
     Compose::set_state(
         &mut conn,
         compose.id,
+        None,
         ComposeState::Punging,
         at("2026-04-01 10:05:00"),
     )

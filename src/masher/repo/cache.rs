@@ -1,6 +1,6 @@
 //! The cache of parsed RPM headers, so that a push reads only the files it has not seen:
-//! one JSON file per RPM under the cache directory, keyed by the RPM's path, size and
-//! modification time. Entries are written to a temporary name and renamed, so that workers
+//! one JSON file per RPM under the cache directory, keyed by the RPM's path, size,
+//! modification time and inode. Entries are written to a temporary name and renamed, so that workers
 //! sharing the directory never read half an entry; a cache that cannot be written only
 //! costs speed.
 
@@ -13,6 +13,10 @@ use anyhow::Context;
 use sha2::{Digest, Sha256};
 
 use super::package::Package;
+
+/// The version of what an entry holds; entries of another version are never read, so a
+/// change to what is parsed from RPMs reaches every cached package.
+const FORMAT: u32 = 1;
 
 #[derive(Debug, Clone)]
 pub struct HeaderCache {
@@ -46,10 +50,15 @@ impl HeaderCache {
             return Ok((Package::read(path, file_time)?, true));
         };
         let key = {
+            use std::os::unix::fs::MetadataExt;
             let mut hasher = Sha256::new();
+            hasher.update(FORMAT.to_le_bytes());
             hasher.update(path.as_os_str().as_encoded_bytes());
             hasher.update(meta.len().to_le_bytes());
             hasher.update(modified.as_nanos().to_le_bytes());
+            // A file replaced by another of the same size and mtime is a new inode. (Not the
+            // change time: every hard link a push makes into a repository changes it.)
+            hasher.update(meta.ino().to_le_bytes());
             hex::encode(hasher.finalize())
         };
         let entry = dir.join(&key[..2]).join(format!("{key}.json"));
@@ -103,6 +112,8 @@ mod tests {
 
         let (first, parsed) = cache.package(&rpm).unwrap();
         assert!(parsed);
+        // A push hard-links the file into a repository, which changes its change time only.
+        fs::hard_link(&rpm, dir.path().join("linked.rpm")).unwrap();
         let (again, parsed) = cache.package(&rpm).unwrap();
         assert!(!parsed, "the second read comes from the cache");
         assert_eq!(again, first);

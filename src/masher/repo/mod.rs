@@ -1,6 +1,6 @@
 //! The native repository writer: a yum/dnf repository (Packages/ and repodata/ with primary,
 //! filelists, other, and optionally updateinfo and modules) from a set of RPM files, with no
-//! createrepo_c. RPM headers are read in parallel and cached by path, size and mtime, so a
+//! createrepo_c. RPM headers are read in parallel and cached by path, size, mtime and inode, so a
 //! repository written again after a push reads only the new files.
 
 pub mod cache;
@@ -45,25 +45,33 @@ pub fn read_packages(
     let parsed = AtomicUsize::new(0);
     let slots: Vec<Mutex<Option<anyhow::Result<Package>>>> =
         paths.iter().map(|_| Mutex::new(None)).collect();
-    std::thread::scope(|scope| {
-        for _ in 0..workers.clamp(1, 64).min(paths.len().max(1)) {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(path) = paths.get(i) else { break };
-                    let result = cache.package(path).map(|(package, was_parsed)| {
-                        if was_parsed {
-                            parsed.fetch_add(1, Ordering::Relaxed);
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let readers: Vec<_> = (0..workers.clamp(1, 64).min(paths.len().max(1)))
+            .map(|_| {
+                scope.spawn(|| {
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(path) = paths.get(i) else { break };
+                        let result = cache.package(path).map(|(package, was_parsed)| {
+                            if was_parsed {
+                                parsed.fetch_add(1, Ordering::Relaxed);
+                            }
+                            package
+                        });
+                        if let Ok(mut slot) = slots[i].lock() {
+                            *slot = Some(result);
                         }
-                        package
-                    });
-                    if let Ok(mut slot) = slots[i].lock() {
-                        *slot = Some(result);
                     }
-                }
-            });
+                })
+            })
+            .collect();
+        for reader in readers {
+            reader
+                .join()
+                .map_err(|_| anyhow!("a header reader panicked"))?;
         }
-    });
+        Ok(())
+    })?;
     let mut files = Vec::with_capacity(paths.len());
     for (path, slot) in paths.iter().zip(slots) {
         let package = slot
@@ -169,10 +177,44 @@ pub fn write_repository(
         )?);
     }
     repomd::write_repomd(dir, revision, &metadata)?;
+    // The names of the files and links, on the disk before anyone is pointed at them.
+    let mut directories: Vec<PathBuf> = packages
+        .iter()
+        .filter_map(|file| {
+            dir.join(file.package.location())
+                .parent()
+                .map(Path::to_path_buf)
+        })
+        .collect();
+    directories.dedup();
+    directories.extend([
+        dir.join("Packages"),
+        dir.join("repodata"),
+        dir.to_path_buf(),
+    ]);
+    directories.retain(|d| d.exists());
+    for directory in &directories {
+        sync_dir(directory)?;
+    }
     Ok(Written {
         packages: count,
         metadata,
     })
+}
+
+/// Flushes a directory's entries to the disk.
+pub fn sync_dir(dir: &Path) -> anyhow::Result<()> {
+    match fs::File::open(dir).and_then(|d| d.sync_all()) {
+        Ok(()) => Ok(()),
+        Err(error) if !dir.exists() => {
+            Err(error).with_context(|| format!("syncing {}", dir.display()))
+        }
+        // Some filesystems refuse fsync on directories; the files themselves are synced.
+        Err(error) => {
+            tracing::debug!(dir = %dir.display(), "directory not synced: {error}");
+            Ok(())
+        }
+    }
 }
 
 fn link_or_copy(source: &Path, target: &Path) -> anyhow::Result<()> {

@@ -119,6 +119,15 @@ impl Package {
     /// Reads `path`: its headers, and its SHA-256 in the same pass. `file_time` is the
     /// file's modification time, as createrepo_c records it.
     pub fn read(path: &Path, file_time: i64) -> anyhow::Result<Package> {
+        // The rpm crate trusts the offsets in a header; a corrupt file must fail the read,
+        // not the worker.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            Package::read_unguarded(path, file_time)
+        }))
+        .unwrap_or_else(|_| Err(anyhow!("{}: corrupt RPM header", path.display())))
+    }
+
+    fn read_unguarded(path: &Path, file_time: i64) -> anyhow::Result<Package> {
         let file = File::open(path).with_context(|| format!("opening {}", path.display()))?;
         let mut reader = BufReader::with_capacity(256 * 1024, HashingReader::new(file));
         let meta = PackageMetadata::parse(&mut reader)
@@ -320,8 +329,10 @@ fn from_metadata(
 
 fn files(meta: &PackageMetadata) -> anyhow::Result<Vec<PackageFile>> {
     let header = &meta.header;
-    let Ok(basenames) = header.get_entry_data_as_string_array(IndexTag::RPMTAG_BASENAMES) else {
-        return Ok(Vec::new());
+    let basenames = match header.get_entry_data_as_string_array(IndexTag::RPMTAG_BASENAMES) {
+        Ok(basenames) => basenames,
+        Err(rpm::Error::TagNotFound(_)) => return Ok(Vec::new()),
+        Err(error) => return Err(error.into()),
     };
     let dirindexes = header.get_entry_data_as_u32_array(IndexTag::RPMTAG_DIRINDEXES)?;
     let dirnames = header.get_entry_data_as_string_array(IndexTag::RPMTAG_DIRNAMES)?;
@@ -362,23 +373,31 @@ fn dependencies(
     keep: impl Fn(&str) -> bool,
 ) -> anyhow::Result<Vec<Dependency>> {
     let header = &meta.header;
-    let Ok(names) = header.get_entry_data_as_string_array(names) else {
-        return Ok(Vec::new());
+    let names = match header.get_entry_data_as_string_array(names) {
+        Ok(names) => names,
+        Err(rpm::Error::TagNotFound(_)) => return Ok(Vec::new()),
+        Err(error) => return Err(error.into()),
     };
-    let flags = header
-        .get_entry_data_as_u32_array(flags)
-        .unwrap_or_default();
-    let versions = header
-        .get_entry_data_as_string_array(versions)
-        .unwrap_or_default();
+    // A dependency without its flags or version would widen it (an unversioned Obsoletes
+    // matches every version): a header that lacks them is an error, not an empty list.
+    let flags = header.get_entry_data_as_u32_array(flags)?;
+    let versions = header.get_entry_data_as_string_array(versions)?;
+    if flags.len() != names.len() || versions.len() != names.len() {
+        anyhow::bail!(
+            "{} dependencies, {} flags and {} versions",
+            names.len(),
+            flags.len(),
+            versions.len()
+        );
+    }
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::with_capacity(names.len());
     for (i, name) in names.iter().enumerate() {
         if !keep(name) {
             continue;
         }
-        let bits = DependencyFlags::from_bits_retain(flags.get(i).copied().unwrap_or(0));
-        let version = versions.get(i).copied().unwrap_or("");
+        let bits = DependencyFlags::from_bits_retain(flags[i]);
+        let version = versions[i];
         let pre = bits.intersects(
             DependencyFlags::PREREQ
                 | DependencyFlags::SCRIPT_PRE

@@ -75,8 +75,7 @@ pub fn write_metadata(
         "repodata/{checksum}-{kind}.{extension}.{}",
         compression.suffix()
     );
-    let path = repo.join(&href);
-    fs::write(&path, &compressed).with_context(|| format!("writing {}", path.display()))?;
+    write_synced(&repo.join(&href), &compressed)?;
     Ok(MetadataFile {
         kind: kind.to_owned(),
         href,
@@ -109,6 +108,14 @@ pub fn write_repomd(repo: &Path, revision: i64, files: &[MetadataFile]) -> anyho
         );
     }
     xml.push_str("</repomd>\n");
-    let path = repo.join("repodata/repomd.xml");
-    fs::write(&path, xml).with_context(|| format!("writing {}", path.display()))
+    write_synced(&repo.join("repodata/repomd.xml"), xml.as_bytes())
+}
+
+/// Writes a file and flushes it to the disk: a published repository must survive a power
+/// loss, since a resumed compose does not write it again.
+fn write_synced(path: &Path, content: &[u8]) -> anyhow::Result<()> {
+    let mut file = fs::File::create(path).with_context(|| format!("writing {}", path.display()))?;
+    file.write_all(content)
+        .and_then(|()| file.sync_all())
+        .with_context(|| format!("writing {}", path.display()))
 }
