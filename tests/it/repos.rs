@@ -365,15 +365,10 @@ mod modules {
 
     use super::*;
     use diesel::prelude::*;
-    use pipal::db::types::{ContentType, ReleaseState, UpdateRequest, UpdateStatus, UpdateType};
+    use pipal::db::types::{ContentType, ReleaseState, UpdateStatus};
     use pipal::demo::rpms::{
         BinaryPackage, DemoBuild, Payload, SourcePackage, build_dir, write_build,
     };
-    use pipal::models::build::{Build, NewBuild};
-    use pipal::models::buildsys::{BuildsysBuild, Event, NewBuildsysBuild};
-    use pipal::models::package::Package;
-    use pipal::models::release::Release;
-    use pipal::models::update::{NewUpdate, Update, new_alias};
     use pipal::services::releases;
 
     use crate::support::world::World;
@@ -439,64 +434,14 @@ mod modules {
         .unwrap();
         w.tag(&component, CONTENT_TAG);
 
-        let mut conn = w.db.conn();
-        let time = now();
-        let event = Event::create(&mut conn, time).unwrap();
         let extra = serde_json::json!({"typeinfo": {"module": {
             "name": "hello", "stream": "2", "version": "4420261202000000",
             "context": "6c81f848", "content_koji_tag": CONTENT_TAG,
             "modulemd_str": modulemd(),
-        }}})
-        .to_string();
-        BuildsysBuild::create(
-            &mut conn,
-            &NewBuildsysBuild {
-                package_name: "hello",
-                version: "2",
-                release: "4420261202000000.6c81f848",
-                epoch: None,
-                nvr: MODULE_NVR,
-                owner_name: "alice",
-                state: 1,
-                task_id: None,
-                creation_event: event.id,
-                creation_time: time,
-                completion_time: Some(time),
-                source: None,
-                extra: &extra,
-            },
-        )
-        .unwrap();
-        w.tag(MODULE_NVR, "f44m-updates-candidate");
-
-        let release = Release::by_name(&mut conn, "F44M").unwrap().unwrap();
-        let owner = pipal::services::accounts::existing_user(&mut conn, "alice").unwrap();
-        let mut new = NewUpdate::with_defaults(
-            new_alias(&release.id_prefix, time),
-            release.id,
-            Some(owner.id),
-            UpdateType::Enhancement,
-            "The hello module.".into(),
-            time,
-        );
-        new.status = UpdateStatus::Pending;
-        new.request = Some(UpdateRequest::Testing);
-        let update = Update::create(&mut conn, &new).unwrap();
-        let (package, _) = Package::ensure(&mut conn, "hello", ContentType::Module).unwrap();
-        Build::create(
-            &mut conn,
-            &NewBuild {
-                nvr: MODULE_NVR,
-                signed: true,
-                package_id: package.id,
-                release_id: Some(release.id),
-                update_id: Some(update.id),
-                content_type: ContentType::Module,
-                epoch: Some(0),
-            },
-        )
-        .unwrap();
-        (w, update.alias)
+        }}});
+        w.build_with_extra(MODULE_NVR, "f44m-updates-candidate", "alice", &extra);
+        let alias = w.requested_update("F44M", MODULE_NVR, ContentType::Module);
+        (w, alias)
     }
 
     #[test]
@@ -552,12 +497,7 @@ mod containers {
 
     use super::*;
     use diesel::prelude::*;
-    use pipal::db::types::{ContentType, ReleaseState, UpdateRequest, UpdateStatus, UpdateType};
-    use pipal::models::build::{Build, NewBuild};
-    use pipal::models::buildsys::{BuildsysBuild, Event, NewBuildsysBuild};
-    use pipal::models::package::Package;
-    use pipal::models::release::Release;
-    use pipal::models::update::{NewUpdate, Update, new_alias};
+    use pipal::db::types::{ContentType, ReleaseState, UpdateStatus};
     use pipal::services::releases;
 
     use crate::support::world::World;
@@ -599,62 +539,13 @@ mod containers {
         release.state = ReleaseState::Current;
         w.add_release(&release);
 
-        let mut conn = w.db.conn();
-        let time = now();
-        let event = Event::create(&mut conn, time).unwrap();
         let extra = serde_json::json!({"typeinfo": {"image": {"index": {"pull": [
             "candidate.example.org/f44/httpd:2.4-3.fc44",
             "candidate.example.org/f44/httpd@sha256:0123abcd",
-        ]}}}})
-        .to_string();
-        BuildsysBuild::create(
-            &mut conn,
-            &NewBuildsysBuild {
-                package_name: "httpd-container",
-                version: "2.4",
-                release: "3.fc44",
-                epoch: None,
-                nvr: NVR,
-                owner_name: "alice",
-                state: 1,
-                task_id: None,
-                creation_event: event.id,
-                creation_time: time,
-                completion_time: Some(time),
-                source: None,
-                extra: &extra,
-            },
-        )
-        .unwrap();
-        w.tag(NVR, "f44c-updates-candidate");
-        let release = Release::by_name(&mut conn, "F44C").unwrap().unwrap();
-        let owner = pipal::services::accounts::existing_user(&mut conn, "alice").unwrap();
-        let mut new = NewUpdate::with_defaults(
-            new_alias(&release.id_prefix, time),
-            release.id,
-            Some(owner.id),
-            UpdateType::Enhancement,
-            "httpd image".into(),
-            time,
-        );
-        new.status = UpdateStatus::Pending;
-        new.request = Some(UpdateRequest::Testing);
-        let update = Update::create(&mut conn, &new).unwrap();
-        let (package, _) =
-            Package::ensure(&mut conn, "httpd-container", ContentType::Container).unwrap();
-        Build::create(
-            &mut conn,
-            &NewBuild {
-                nvr: NVR,
-                signed: true,
-                package_id: package.id,
-                release_id: Some(release.id),
-                update_id: Some(update.id),
-                content_type: ContentType::Container,
-                epoch: Some(0),
-            },
-        )
-        .unwrap();
+        ]}}}});
+        w.build_with_extra(NVR, "f44c-updates-candidate", "alice", &extra);
+        let alias = w.requested_update("F44C", NVR, ContentType::Container);
+        let mut conn = w.db.conn();
 
         // The registry is down: the compose fails with skopeo's words and keeps the update.
         std::fs::write(&fail, b"").unwrap();
@@ -688,7 +579,7 @@ mod containers {
             .collect();
         assert_eq!(copies, expected);
         let status: UpdateStatus = pipal::db::schema::updates::table
-            .filter(pipal::db::schema::updates::id.eq(update.id))
+            .filter(pipal::db::schema::updates::alias.eq(&alias))
             .select(pipal::db::schema::updates::status)
             .first(&mut conn)
             .unwrap();

@@ -179,8 +179,8 @@ pub fn primary_package(out: &mut String, package: &Package) {
     out.push_str("  </format>\n</package>\n");
 }
 
-/// The package's `<package>` element of filelists.xml.
-pub fn filelists_package(out: &mut String, package: &Package) {
+/// The start of a package in filelists.xml and other.xml: its id, name, arch and version.
+fn package_start(out: &mut String, package: &Package) {
     let _ = writeln!(
         out,
         "<package pkgid=\"{}\" name=\"{}\" arch=\"{}\">",
@@ -191,6 +191,11 @@ pub fn filelists_package(out: &mut String, package: &Package) {
     out.push_str("  ");
     version_attrs(out, package);
     out.push('\n');
+}
+
+/// The package's `<package>` element of filelists.xml.
+pub fn filelists_package(out: &mut String, package: &Package) {
+    package_start(out, package);
     for file in &package.files {
         file_element(out, "  ", &file.path, file.kind);
     }
@@ -199,16 +204,7 @@ pub fn filelists_package(out: &mut String, package: &Package) {
 
 /// The package's `<package>` element of other.xml.
 pub fn other_package(out: &mut String, package: &Package) {
-    let _ = writeln!(
-        out,
-        "<package pkgid=\"{}\" name=\"{}\" arch=\"{}\">",
-        package.pkgid,
-        escape(&package.name),
-        escape(&package.arch)
-    );
-    out.push_str("  ");
-    version_attrs(out, package);
-    out.push('\n');
+    package_start(out, package);
     for entry in &package.changelogs {
         let _ = writeln!(
             out,

@@ -15,11 +15,15 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::test::TestRequest;
 use pipal::buildsys::LocalBuildSystem;
-use pipal::db::types::{AclRole, ContentType, ReleaseState};
+use pipal::db::types::{
+    AclRole, ContentType, ReleaseState, UpdateRequest, UpdateStatus, UpdateType,
+};
+use pipal::models::build::{Build, NewBuild};
 use pipal::models::buildsys::{BuildsysBuild, Event, NewBuildsysBuild};
 use pipal::models::now;
 use pipal::models::package::{Grantee, Package, PackageAcl};
-use pipal::models::release::NewRelease;
+use pipal::models::release::{NewRelease, Release};
+use pipal::models::update::{NewUpdate, Update, new_alias};
 use pipal::services::accounts::{self, UserSpec};
 use pipal::services::releases;
 use pipal::state::AppState;
@@ -128,6 +132,12 @@ impl World {
 
     /// Registers a build owned by `owner` and tags it into `tag`.
     pub fn build_by(&self, nvr: &str, tag: &str, owner: &str) {
+        self.build_with_extra(nvr, tag, owner, &Value::Object(Default::default()));
+    }
+
+    /// Registers a build with Koji's `extra` (a module's or an image's typeinfo) and tags it
+    /// into `tag`.
+    pub fn build_with_extra(&self, nvr: &str, tag: &str, owner: &str, extra: &Value) {
         let (rest, release) = nvr.rsplit_once('-').expect("an NVR");
         let (name, version) = rest.rsplit_once('-').expect("an NVR");
         let mut conn = self.db.conn();
@@ -148,11 +158,49 @@ impl World {
                 creation_time: time,
                 completion_time: Some(time),
                 source: None,
-                extra: "{}",
+                extra: &extra.to_string(),
             },
         )
         .expect("register build");
         self.tag(nvr, tag);
+    }
+
+    /// A signed update of alice's in `release` with the one build `nvr` of `content_type`,
+    /// requested for testing (as a push finds it); its alias.
+    pub fn requested_update(&self, release: &str, nvr: &str, content_type: ContentType) -> String {
+        let mut conn = self.db.conn();
+        let release = Release::by_name(&mut conn, release)
+            .expect("read release")
+            .expect("the release");
+        let owner = accounts::existing_user(&mut conn, "alice").expect("alice");
+        let time = now();
+        let mut new = NewUpdate::with_defaults(
+            new_alias(&release.id_prefix, time),
+            release.id,
+            Some(owner.id),
+            UpdateType::Enhancement,
+            format!("{nvr} for testing."),
+            time,
+        );
+        new.status = UpdateStatus::Pending;
+        new.request = Some(UpdateRequest::Testing);
+        let update = Update::create(&mut conn, &new).expect("create update");
+        let package_name = nvr.rsplitn(3, '-').nth(2).expect("an NVR");
+        let (package, _) = Package::ensure(&mut conn, package_name, content_type).expect("package");
+        Build::create(
+            &mut conn,
+            &NewBuild {
+                nvr,
+                signed: true,
+                package_id: package.id,
+                release_id: Some(release.id),
+                update_id: Some(update.id),
+                content_type,
+                epoch: Some(0),
+            },
+        )
+        .expect("create build");
+        update.alias
     }
 
     /// A build tagged as an F44 candidate.
