@@ -68,21 +68,20 @@ pub fn run(
     work: &mut Work,
     heartbeat: Heartbeat<'_>,
 ) -> anyhow::Result<()> {
-    let titles: Vec<String> = {
-        let builds = work.builds(conn)?;
-        work.updates(conn)?
-            .iter()
-            .map(|u| {
-                let nvrs: Vec<&str> = builds
-                    .iter()
-                    .filter(|b| b.update_id == Some(u.id))
-                    .map(|b| b.nvr.as_str())
-                    .collect();
-                nvrs.join(" ")
-            })
-            .collect()
-    };
-    let ctype = Work::content_type(&work.builds(conn)?).map(|c| c.to_string());
+    let builds = work.builds(conn)?;
+    let titles: Vec<String> = work
+        .updates(conn)?
+        .iter()
+        .map(|u| {
+            let nvrs: Vec<&str> = builds
+                .iter()
+                .filter(|b| b.update_id == Some(u.id))
+                .map(|b| b.nvr.as_str())
+                .collect();
+            nvrs.join(" ")
+        })
+        .collect();
+    let ctype = Work::content_type(&builds).map(|c| c.to_string());
     write_transaction(conn, |conn| -> anyhow::Result<()> {
         work.set_state(conn, ComposeState::Initializing, now())?;
         events::queue(

@@ -509,6 +509,15 @@ mod through_koji {
     use pipal::masher::steps::NOT_IN_A_TESTING_PUSH;
     use pipal::xmlrpc::Fault;
 
+    /// The lease of a killed worker's compose runs out (without waiting a minute for it).
+    fn expire_lease(w: &World, compose_id: i32) {
+        use pipal::db::schema::composes;
+        diesel::update(composes::table.find(compose_id))
+            .set(composes::lease_expires_at.eq(Some(pipal::models::now())))
+            .execute(&mut w.db.conn())
+            .unwrap();
+    }
+
     /// nano-8.2-1.fc44 submitted by alice, signed in Koji, its testing push started.
     async fn pushed(hub: &RunningHub) -> (World, String) {
         let w = koji_world(hub);
@@ -539,8 +548,6 @@ mod through_koji {
 
     #[actix_web::test]
     async fn a_worker_killed_during_its_tag_moves_is_taken_over_and_nothing_is_doubled() {
-        use pipal::db::schema::composes;
-
         // Koji's builders take 1.5 s per task: long enough to kill the worker while it waits.
         let hub = RunningHub::start(HubConfig {
             tasks: TaskTiming {
@@ -590,11 +597,7 @@ mod through_koji {
         let stranded = &live_composes(&w)[0];
         assert_eq!(stranded.state.to_string(), "initializing");
         assert!(stranded.lease_owner.is_some());
-        // Its lease runs out (without waiting a minute for it).
-        diesel::update(composes::table.find(stranded.id))
-            .set(composes::lease_expires_at.eq(Some(pipal::models::now())))
-            .execute(&mut w.db.conn())
-            .unwrap();
+        expire_lease(&w, stranded.id);
 
         let finished = run_composes(&w);
         assert!(
@@ -621,7 +624,6 @@ mod through_koji {
     /// log shows the build moved once.
     #[actix_web::test]
     async fn a_worker_killed_before_any_step_is_resumed_and_each_move_happens_once() {
-        use pipal::db::schema::composes;
         use std::io::{BufRead, BufReader};
 
         let steps = pipal::masher::steps::STEP_NAMES
@@ -657,10 +659,7 @@ mod through_koji {
 
             let stranded = &live_composes(&w)[0];
             assert!(stranded.lease_owner.is_some(), "{step}");
-            diesel::update(composes::table.find(stranded.id))
-                .set(composes::lease_expires_at.eq(Some(pipal::models::now())))
-                .execute(&mut w.db.conn())
-                .unwrap();
+            expire_lease(&w, stranded.id);
             let finished = run_composes(&w);
             assert!(
                 matches!(finished[..], [Finished::Success { .. }]),
