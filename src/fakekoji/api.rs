@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use super::args::{Args, Default::*, Signature};
 use super::state::*;
+use super::{repos, targets};
 use crate::xmlrpc::Fault;
 
 /// Who is calling: the user of the session the request carried, if any.
@@ -106,7 +107,15 @@ pub fn signature(method: &str) -> Option<Signature> {
         "repo.request" => sig!("tag": Required, "min_event": Nil, "at_event": Nil, "opts": Nil,
                                "priority": Nil, "force": False),
         "repo.checkRequest" => sig!("req_id": Required),
+        "repo.get" => sig!("tag": Required, "min_event": Nil, "at_event": Nil, "opts": Nil),
         "repoInfo" => sig!("repo_id": Required, "strict": False),
+        "tagLastChangeEvent" => sig!("tag": Required, "before": Nil, "inherit": True),
+        "createBuildTarget" => sig!("name": Required, "build_tag": Required,
+                                    "dest_tag": Required),
+        "deleteBuildTarget" => sig!("info": Required),
+        "getBuildTarget" => sig!("info": Required, "event": Nil, "strict": False),
+        "getBuildTargets" => sig!("info": Nil, "event": Nil, "buildTagID": Nil,
+                                  "destTagID": Nil, "queryOpts": Nil),
         "getRepo" => sig!("tag": Required, "state": Nil, "event": Nil, "dist": False,
                           "min_event": Nil),
         "fake.setBuildExtra" => sig!("build": Required, "extra": Nil, "source": Nil),
@@ -163,8 +172,14 @@ pub const METHODS: &[&str] = &[
     "listSideTags",
     "repo.request",
     "repo.checkRequest",
+    "repo.get",
     "repoInfo",
     "getRepo",
+    "tagLastChangeEvent",
+    "createBuildTarget",
+    "deleteBuildTarget",
+    "getBuildTarget",
+    "getBuildTargets",
     "multiCall",
     "system.multicall",
     "system.listMethods",
@@ -196,6 +211,12 @@ pub fn is_read_only(method: &str) -> bool {
             | "taskFinished"
             | "tagChangedSinceEvent"
             | "listSideTags"
+            | "repo.checkRequest"
+            | "repoInfo"
+            | "getRepo"
+            | "tagLastChangeEvent"
+            | "getBuildTarget"
+            | "getBuildTargets"
             | "system.listMethods"
             | "fake.callLog"
     )
@@ -427,31 +448,25 @@ pub fn dispatch(
             )
         }
         "listSideTags" => list_side_tags(state, args),
-        "repo.request" => repo_request(state, args),
-        "repo.checkRequest" => {
-            let id = args.int("req_id")?;
-            let request = state
-                .repo_requests
-                .get(&id)
-                .ok_or_else(|| generic(format!("No such repo request: {id}")))?;
-            Ok(
-                json!({"request": repo_request_json(state, request), "repo": repo_json(state, request)}),
-            )
+        "repo.request" => {
+            require_login(state, caller)?;
+            repos::request(state, args)
         }
-        "repoInfo" | "getRepo" => {
-            let tag_id = if method == "getRepo" {
-                Some(state.tag_id(args.value("tag"))?)
-            } else {
-                None
-            };
-            let found = state.repo_requests.values().find(|r| {
-                tag_id.map_or(
-                    Some(r.repo_id) == args.opt_int("repo_id").ok().flatten(),
-                    |t| r.tag_id == t,
-                )
-            });
-            Ok(found.map_or(Value::Null, |r| repo_json(state, r)))
+        "repo.checkRequest" => repos::check_request(state, args),
+        "repo.get" => repos::get(state, args),
+        "repoInfo" => repos::info(state, args),
+        "getRepo" => repos::get_repo(state, args),
+        "tagLastChangeEvent" => repos::tag_last_change_event(state, args),
+        "createBuildTarget" => {
+            require_perm(state, caller, "target")?;
+            targets::create(state, args)
         }
+        "deleteBuildTarget" => {
+            require_perm(state, caller, "target")?;
+            targets::delete(state, args)
+        }
+        "getBuildTarget" => targets::get(state, args),
+        "getBuildTargets" => targets::list(state, args),
         "fake.setBuildExtra" => {
             let id = state.build(args.value("build"))?.id;
             let extra = args.value("extra").clone();
@@ -1209,52 +1224,6 @@ fn list_side_tags(state: &HubState, args: &Args) -> Result<Value, Fault> {
             })
             .collect(),
     ))
-}
-
-/// `repo.request` (Koji 1.35's repo generation requests, used by `koji wait-repo --request`):
-/// the fake has no repositories to build, so a request is satisfied at once by a repo at the
-/// current event.
-fn repo_request(state: &mut HubState, args: &Args) -> Result<Value, Fault> {
-    let tag_id = state.tag_id(args.value("tag"))?;
-    let min_event = args.opt_int("min_event")?.unwrap_or(state.last_event);
-    let id = state.next("repo_request");
-    let repo_id = state.next("repo");
-    let request = RepoRequest {
-        id,
-        tag_id,
-        min_event,
-        repo_id,
-    };
-    let value =
-        json!({"request": repo_request_json(state, &request), "repo": repo_json(state, &request)});
-    state.repo_requests.insert(id, request);
-    Ok(value)
-}
-
-fn repo_request_json(state: &HubState, request: &RepoRequest) -> Value {
-    json!({
-        "id": request.id, "tag_id": request.tag_id,
-        "tag_name": state.tags.get(&request.tag_id).map(|t| t.name.clone()),
-        "min_event": request.min_event, "at_event": null, "opts": {}, "priority": 5,
-        "active": false, "repo_id": request.repo_id, "task_id": null, "task_state": null,
-        "tries": 0, "owner": null, "create_time": null, "create_ts": null,
-        "score": null, "updated_time": null, "updated_ts": null,
-    })
-}
-
-fn repo_json(state: &HubState, request: &RepoRequest) -> Value {
-    let ts = state
-        .events
-        .get(&request.min_event)
-        .copied()
-        .unwrap_or_default();
-    json!({
-        "id": request.repo_id, "tag_id": request.tag_id,
-        "tag_name": state.tags.get(&request.tag_id).map(|t| t.name.clone()),
-        "state": 1, "create_event": request.min_event, "create_ts": ts,
-        "begin_event": null, "end_event": null, "dist": false, "opts": {}, "custom_opts": {},
-        "task_id": null, "task_state": null,
-    })
 }
 
 fn add_build_rpm(state: &mut HubState, args: &Args) -> Result<Value, Fault> {

@@ -10,8 +10,10 @@ pub mod api;
 pub mod args;
 pub mod bus;
 pub mod hub;
+pub mod repos;
 pub mod server;
 pub mod state;
+pub mod targets;
 
 pub use api::TaskTiming;
 pub use bus::BusConfig;

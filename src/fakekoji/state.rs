@@ -185,6 +185,15 @@ pub struct RepoRequest {
     pub repo_id: i64,
 }
 
+/// A build target: where builds of `name` get their buildroot and where they land.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Target {
+    pub id: i64,
+    pub name: String,
+    pub build_tag: i64,
+    pub dest_tag: i64,
+}
+
 /// Everything the hub knows. Ids come from one counter per table, as in Koji's sequences.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct HubState {
@@ -199,6 +208,8 @@ pub struct HubState {
     pub sessions: BTreeMap<i64, Session>,
     #[serde(default)]
     pub repo_requests: BTreeMap<i64, RepoRequest>,
+    #[serde(default)]
+    pub targets: BTreeMap<i64, Target>,
     /// `getRPMHeaders` answers by rpmID (`name-version-release.arch`), set through the
     /// fake-only `fake.setRPMHeaders`: the fake has no RPM files to read.
     #[serde(default)]
