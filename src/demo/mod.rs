@@ -1,9 +1,11 @@
 //! `pipal demo`: fills the configured database with a usable demo: releases F43 and F44 with
 //! their tags, users alice (packager), bob (tester) and carol (release engineer), real RPMs
 //! built by Pipal and imported into the local build system, and updates in several states.
+//! With `buildsys.kind = "koji"` the same demo is then recreated in the hub (see [`koji`]).
 //! Every step checks what exists first, so a second run changes nothing.
 
 pub(crate) mod catalogue;
+mod koji;
 pub mod rpms;
 
 use std::io::Write;
@@ -13,8 +15,9 @@ use chrono::{Duration, NaiveDateTime};
 use rand::Rng;
 
 use crate::buildsys::import::import_build;
+use crate::buildsys::koji::KojiBuildSystem;
 use crate::buildsys::{BuildSystem, BuildsysError, LocalBuildSystem};
-use crate::config::Settings;
+use crate::config::{BuildsysKind, Settings};
 use crate::db::types::{
     AclRole, ContentType, PackageManager, ReleaseState, UpdateRequest, UpdateSeverity,
     UpdateStatus, UpdateType,
@@ -63,7 +66,13 @@ const USERS: &[DemoUser] = &[
 
 /// Runs the demo setup, reporting to `out`.
 pub fn run(db: &Db, settings: &Settings, out: &mut dyn Write) -> anyhow::Result<()> {
-    let buildsys = LocalBuildSystem::new(db.clone(), settings.buildsys.local.root.clone());
+    let on_koji = settings.buildsys.kind == BuildsysKind::Koji;
+    let root = if on_koji {
+        settings.buildsys.koji.topdir.clone()
+    } else {
+        settings.buildsys.local.root.clone()
+    };
+    let buildsys = LocalBuildSystem::new(db.clone(), root);
     let mut conn = db.conn()?;
     let mut changes = 0;
 
@@ -74,6 +83,11 @@ pub fn run(db: &Db, settings: &Settings, out: &mut dyn Write) -> anyhow::Result<
     changes += grant_packages(&mut conn, out)?;
     changes += create_updates(&mut conn, &buildsys, out)?;
     changes += create_override(&mut conn, &buildsys, out)?;
+    if on_koji {
+        let hub = KojiBuildSystem::from_settings(&settings.buildsys.koji)
+            .context("cannot reach the Koji hub of buildsys.koji")?;
+        changes += koji::mirror(&buildsys, &hub, &demo_releases(), out)?;
+    }
 
     if changes == 0 {
         writeln!(out, "The demo data is already in place; nothing changed.")?;

@@ -155,3 +155,113 @@ fn snapshot(db: &TestDb) -> Vec<i64> {
         })
         .collect()
 }
+
+mod on_koji {
+    //! `pipal demo` with `buildsys.kind = "koji"`: the demo recreated in fake-koji, with what
+    //! `koji wait-repo` (run by `bodhi overrides save`) needs, and a second run that changes
+    //! nothing.
+
+    use super::*;
+    use pipal::buildsys::koji::{KojiBuildSystem, KojiCall};
+    use pipal::fakekoji::{HubConfig, RunningHub};
+    use serde_json::{Value, json};
+
+    fn demo_on(db: &TestDb, hub: &RunningHub) -> String {
+        ok(db
+            .pipal_command(&["demo"])
+            .env("PIPAL__BUILDSYS__KIND", "koji")
+            .env("PIPAL__BUILDSYS__KOJI__URL", hub.url())
+            .env("PIPAL__BUILDSYS__KOJI__TOPDIR", db.dir.path().join("koji"))
+            .output()
+            .unwrap())
+    }
+
+    fn call(koji: &KojiBuildSystem, method: &str, args: Vec<Value>) -> Value {
+        koji.client()
+            .call(&KojiCall::new(method, args))
+            .unwrap_or_else(|e| panic!("{method}: {e}"))
+    }
+
+    #[test]
+    fn the_demo_on_koji_has_fedoras_build_tag_and_target_and_is_idempotent() {
+        let db = TestDb::new();
+        let hub = RunningHub::start(HubConfig::default()).unwrap();
+        let first = demo_on(&db, &hub);
+        assert!(first.contains("builds in the Koji hub"), "{first}");
+        let koji = KojiBuildSystem::from_settings(&pipal::config::KojiSettings {
+            url: hub.url(),
+            ..Default::default()
+        })
+        .unwrap();
+
+        // Every update's build is where its status puts it, in the hub.
+        let mut conn = db.conn();
+        let testing: Vec<String> = builds::table
+            .inner_join(updates::table)
+            .filter(updates::status.eq(UpdateStatus::Testing))
+            .select(builds::nvr)
+            .load(&mut conn)
+            .unwrap();
+        assert!(!testing.is_empty());
+        for nvr in &testing {
+            let tags: Vec<String> = koji
+                .list_tags(nvr)
+                .unwrap()
+                .into_iter()
+                .map(|t| t.name)
+                .collect();
+            assert!(
+                tags.iter().any(|t| t.ends_with("-updates-testing")),
+                "{nvr}: {tags:?}"
+            );
+        }
+
+        // The target builds in f43-build, which sees the override through inheritance.
+        let target = call(&koji, "getBuildTarget", vec![json!("f43-candidate")]);
+        assert_eq!(target["build_tag_name"], "f43-build", "{target}");
+        assert_eq!(target["dest_tag_name"], "f43-updates-candidate", "{target}");
+        let overridden = koji
+            .list_tagged("f43-override", &ListTaggedOptions::default())
+            .unwrap();
+        let [overridden] = &overridden[..] else {
+            panic!("one override: {overridden:?}");
+        };
+        let in_buildroot = koji
+            .list_tagged(
+                "f43-build",
+                &ListTaggedOptions {
+                    inherit: true,
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+        assert!(
+            in_buildroot
+                .iter()
+                .any(|b| b.build.nvr == overridden.build.nvr)
+        );
+
+        // A repo request is answered by a repo at least as new as the tag's last change.
+        let last = call(&koji, "tagLastChangeEvent", vec![json!("f43-build")]);
+        let answer = call(&koji, "repo.request", vec![json!("f43-build")]);
+        assert!(
+            answer["repo"]["create_event"].as_i64() >= last.as_i64(),
+            "{answer} {last}"
+        );
+
+        let before = snapshot(&db);
+        let tagged_before = koji
+            .list_tagged("f43-updates-testing", &ListTaggedOptions::default())
+            .unwrap()
+            .len();
+        let second = demo_on(&db, &hub);
+        assert!(second.contains("nothing changed"), "{second}");
+        assert_eq!(snapshot(&db), before);
+        assert_eq!(
+            koji.list_tagged("f43-updates-testing", &ListTaggedOptions::default())
+                .unwrap()
+                .len(),
+            tagged_before
+        );
+    }
+}

@@ -856,110 +856,40 @@ mod waits {
 }
 
 mod demo_through_koji {
-    //! The demo moved into fake-koji (its tags, builds and RPMs, the RPM files left where the
-    //! local build system wrote them, which is Koji's layout), then a testing and a stable
-    //! push through Koji's API.
+    //! `pipal demo` on fake-koji (its tags, builds and RPMs in the hub, the RPM files under
+    //! `buildsys.koji.topdir` in Koji's layout), then a testing and a stable push through
+    //! Koji's API.
 
     use super::*;
     use diesel::prelude::*;
-    use pipal::buildsys::koji::{KojiBuildSystem, KojiCall};
-    use pipal::buildsys::{BuildSystem, ListTaggedOptions, LocalBuildSystem};
+    use pipal::buildsys::BuildSystem;
+    use pipal::buildsys::koji::KojiBuildSystem;
     use pipal::config::BuildsysKind;
     use pipal::db::schema::updates;
     use pipal::db::types::{UpdateRequest, UpdateStatus};
     use pipal::fakekoji::{HubConfig, RunningHub};
-    use pipal::services::releases;
-    use serde_json::json;
-
-    fn call(koji: &KojiBuildSystem, call: KojiCall) {
-        koji.client()
-            .call(&call)
-            .unwrap_or_else(|e| panic!("{}: {e}", call.method));
-    }
-
-    /// Recreates the local build system's F43 and F44 in the hub.
-    fn mirror_into_koji(local: &LocalBuildSystem, koji: &KojiBuildSystem) {
-        let mut registered = std::collections::BTreeSet::new();
-        for (name, long_name, dist) in [("F43", "Fedora 43", "f43"), ("F44", "Fedora 44", "f44")] {
-            let release = releases::fedora_release(name, long_name, dist);
-            let tags = releases::tags_of(&release);
-            for tag in &tags {
-                let mut create = KojiCall::new("createTag", vec![json!(tag)]);
-                if let Some(parent) = releases::fedora_tag_parent(&release, tag) {
-                    create = create.kwarg("parent", parent);
-                }
-                call(koji, create);
-            }
-            let listed: Vec<(String, Vec<pipal::buildsys::TaggedBuild>)> = tags
-                .iter()
-                .map(|tag| {
-                    let builds = local.list_tagged(tag, &ListTaggedOptions::default());
-                    (tag.clone(), builds.unwrap())
-                })
-                .collect();
-            let packages: std::collections::BTreeSet<&str> = listed
-                .iter()
-                .flat_map(|(_, builds)| builds.iter().map(|b| b.build.package_name.as_str()))
-                .collect();
-            for tag in &tags {
-                for package in &packages {
-                    call(
-                        koji,
-                        KojiCall::new("packageListAdd", vec![json!(tag), json!(package)])
-                            .kwarg("owner", "kojiadmin"),
-                    );
-                }
-            }
-            for (tag, builds) in &listed {
-                for tagged in builds {
-                    let build = &tagged.build;
-                    if registered.insert(build.nvr.clone()) {
-                        call(
-                            koji,
-                            KojiCall::new(
-                                "createEmptyBuild",
-                                vec![
-                                    json!(build.package_name),
-                                    json!(build.version),
-                                    json!(build.release),
-                                    serde_json::Value::Null,
-                                ],
-                            ),
-                        );
-                        for rpm in local.list_build_rpms(&build.nvr).unwrap() {
-                            call(
-                                koji,
-                                KojiCall::new("fake.addBuildRPM", vec![json!(build.nvr)])
-                                    .kwarg("arch", rpm.arch.as_str())
-                                    .kwarg("name", rpm.name.as_str()),
-                            );
-                        }
-                    }
-                    call(
-                        koji,
-                        KojiCall::new("tagBuildBypass", vec![json!(tag), json!(build.nvr)]),
-                    );
-                }
-            }
-        }
-    }
 
     #[test]
     fn a_testing_then_a_stable_push_of_the_demo_through_fake_koji() {
         let db = TestDb::new();
-        ok(db.pipal(&["demo"]));
         let hub = RunningHub::start(HubConfig::default()).unwrap();
+        let topdir = db.dir.path().join("koji");
+        ok(db
+            .pipal_command(&["demo"])
+            .env("PIPAL__BUILDSYS__KIND", "koji")
+            .env("PIPAL__BUILDSYS__KOJI__URL", hub.url())
+            .env("PIPAL__BUILDSYS__KOJI__TOPDIR", &topdir)
+            .output()
+            .unwrap());
         let mut settings = db.settings();
         settings.buildsys.kind = BuildsysKind::Koji;
         settings.buildsys.koji = pipal::config::KojiSettings {
             url: hub.url(),
-            topdir: settings.buildsys.local.root.clone(),
+            topdir,
             task_poll_ms: 10,
             ..Default::default()
         };
         let koji = KojiBuildSystem::from_settings(&settings.buildsys.koji).unwrap();
-        let local = LocalBuildSystem::new(db.db.clone(), settings.buildsys.local.root.clone());
-        mirror_into_koji(&local, &koji);
         let state = AppState::new(db.db.clone(), settings).unwrap();
 
         // Koji's signer signs the update waiting for testing.
