@@ -310,6 +310,10 @@ impl Default for WorkerSettings {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MasherSettings {
+    /// Whether this node's worker runs composes; `false` on nodes that only serve and run
+    /// jobs when the masher runs elsewhere (composes stay requested until a masher claims
+    /// them).
+    pub enabled: bool,
     /// Composes running at once, over all workers sharing the database.
     pub max_concurrent_composes: u16,
     /// How long a compose stays leased to its worker without renewal; a compose whose worker
@@ -361,6 +365,7 @@ pub struct MasherSettings {
 impl Default for MasherSettings {
     fn default() -> Self {
         MasherSettings {
+            enabled: true,
             max_concurrent_composes: 2,
             lease_secs: 60,
             poll_interval_ms: 2000,

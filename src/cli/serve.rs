@@ -49,7 +49,8 @@ pub fn worker_only(ctx: Context) -> anyhow::Result<()> {
 }
 
 /// Starts what runs next to (or instead of) the HTTP server: the job worker, one masher loop
-/// per compose that may run at once, and the buildsys.tag consumer when a broker is set.
+/// per compose that may run at once (none when `masher.enabled` is off), and the
+/// buildsys.tag consumer when a broker is set.
 fn spawn_background(
     state: &AppState,
     stopped: &watch::Receiver<bool>,
@@ -57,7 +58,13 @@ fn spawn_background(
     let mut tasks = vec![tokio::spawn(
         Arc::new(Worker::with_all_handlers(state.clone())).run(stopped.clone()),
     )];
-    for _ in 0..state.settings.masher.max_concurrent_composes.max(1) {
+    let mashers = if state.settings.masher.enabled {
+        state.settings.masher.max_concurrent_composes.max(1)
+    } else {
+        tracing::info!("masher.enabled is off: this node runs no composes");
+        0
+    };
+    for _ in 0..mashers {
         tasks.push(tokio::spawn(
             Arc::new(Masher::new(state.clone())).run(stopped.clone()),
         ));
