@@ -23,6 +23,7 @@ pub struct Settings {
     pub buildsys: BuildsysSettings,
     pub mail: MailSettings,
     pub bus: BusSettings,
+    pub outbox: OutboxSettings,
     pub log: LogSettings,
     pub worker: WorkerSettings,
     pub masher: MasherSettings,
@@ -242,14 +243,26 @@ pub enum BusTransport {
     /// Messages are written to the log only.
     #[default]
     Log,
+    /// One JSON line per message appended to `bus.file`, in the format
+    /// `check_messages.py file` reads (routing key, headers, properties, body).
+    File,
+    /// Published to an AMQP broker (RabbitMQ) as fedora-messaging does.
+    Amqp,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct BusSettings {
     pub transport: BusTransport,
-    /// Prefix of every topic, e.g. `org.fedoraproject.prod`.
+    /// Prefix of every topic, e.g. `org.fedoraproject.prod` (fedora-messaging's
+    /// `topic_prefix`); empty: the bare topic.
     pub topic_prefix: String,
+    /// The broker of `transport = "amqp"`, e.g. `amqp://guest:guest@127.0.0.1:5672/%2f`.
+    pub amqp_url: String,
+    /// The exchange messages are published to (fedora-messaging's `publish_exchange`).
+    pub exchange: String,
+    /// The file of `transport = "file"`.
+    pub file: PathBuf,
 }
 
 impl Default for BusSettings {
@@ -257,6 +270,40 @@ impl Default for BusSettings {
         BusSettings {
             transport: BusTransport::Log,
             topic_prefix: "org.pipal.dev".into(),
+            amqp_url: String::new(),
+            exchange: "amq.topic".into(),
+            file: PathBuf::from("var/messages.jsonl"),
+        }
+    }
+}
+
+/// How the worker delivers the outbox (bus messages, mails, Bugzilla changes).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboxSettings {
+    /// How often an idle deliverer looks for due entries.
+    pub poll_interval_ms: u64,
+    /// How long a claimed entry stays leased to its deliverer.
+    pub lease_secs: u64,
+    /// Entries claimed at once.
+    pub batch: i64,
+    /// The first retry waits this long; each next one twice as long, up to `retry_max_secs`.
+    pub retry_base_secs: u64,
+    pub retry_max_secs: u64,
+    /// After this many failed attempts an entry is `failed` and waits for
+    /// `pipal outbox retry`.
+    pub max_attempts: i32,
+}
+
+impl Default for OutboxSettings {
+    fn default() -> Self {
+        OutboxSettings {
+            poll_interval_ms: 1000,
+            lease_secs: 60,
+            batch: 100,
+            retry_base_secs: 10,
+            retry_max_secs: 3600,
+            max_attempts: 20,
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod json;
 pub mod markdown;
 pub mod masher;
 pub mod models;
+pub mod notify;
 pub mod services;
 pub mod state;
 pub mod telemetry;

@@ -4,6 +4,7 @@
 mod accounts;
 mod buildsys;
 mod koji;
+mod outbox;
 mod package;
 mod push;
 mod release;
@@ -76,6 +77,9 @@ pub enum Command {
     Push(push::PushArgs),
     /// Show the composes in flight and the latest finished ones.
     Composes(push::ComposesArgs),
+    /// Inspect the outbox (bus messages, mails, Bugzilla changes) and retry failed entries.
+    #[command(subcommand)]
+    Outbox(outbox::OutboxCommand),
 }
 
 /// What every subcommand gets: the loaded settings.
@@ -120,6 +124,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Worker => serve::worker_only(ctx),
         Command::Push(args) => push::push(ctx, args),
         Command::Composes(args) => push::composes(ctx, args),
+        Command::Outbox(command) => outbox::run(&ctx, command),
         Command::Migrate => migrate(&ctx),
         Command::CheckConfig => {
             print!("{}", ctx.settings.to_masked_toml()?);

@@ -40,7 +40,7 @@ pub fn worker_only(ctx: Context) -> anyhow::Result<()> {
     let state = AppState::new(db, ctx.settings)?;
     actix_web::rt::System::new().block_on(async move {
         let (stop, stopped) = watch::channel(false);
-        let background = spawn_background(&state, &stopped);
+        let background = spawn_background(&state, &stopped)?;
         wait_for_shutdown_signal().await?;
         tracing::info!("shutting down");
         let _ = stop.send(true);
@@ -49,12 +49,12 @@ pub fn worker_only(ctx: Context) -> anyhow::Result<()> {
 }
 
 /// Starts what runs next to (or instead of) the HTTP server: the job worker, one masher loop
-/// per compose that may run at once (none when `masher.enabled` is off), and the
-/// buildsys.tag consumer when a broker is set.
+/// per compose that may run at once (none when `masher.enabled` is off), the outbox's
+/// delivery, and the buildsys.tag consumer when a broker is set.
 fn spawn_background(
     state: &AppState,
     stopped: &watch::Receiver<bool>,
-) -> Vec<tokio::task::JoinHandle<()>> {
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {
     let mut tasks = vec![tokio::spawn(
         Arc::new(Worker::with_all_handlers(state.clone())).run(stopped.clone()),
     )];
@@ -69,6 +69,8 @@ fn spawn_background(
             Arc::new(Masher::new(state.clone())).run(stopped.clone()),
         ));
     }
+    let notifier = crate::notify::Notifier::new(state.clone())?;
+    tasks.push(tokio::spawn(Arc::new(notifier).run(stopped.clone())));
     let events = state.settings.buildsys.events.clone();
     if !events.amqp_url.is_empty() {
         tasks.push(tokio::spawn(crate::buildsys::events::consume_tag_events(
@@ -77,7 +79,7 @@ fn spawn_background(
             stopped.clone(),
         )));
     }
-    tasks
+    Ok(tasks)
 }
 
 async fn join_background(tasks: Vec<tokio::task::JoinHandle<()>>) -> anyhow::Result<()> {
@@ -121,7 +123,7 @@ async fn run_server(
 
     let (stop, stopped) = watch::channel(false);
     let background = if with_worker {
-        spawn_background(&state, &stopped)
+        spawn_background(&state, &stopped)?
     } else {
         Vec::new()
     };

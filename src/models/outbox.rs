@@ -84,8 +84,61 @@ impl OutboxEntry {
             .load(conn)
     }
 
-    pub fn mark_delivered(conn: &mut DbConnection, id: i32, now: NaiveDateTime) -> QueryResult<()> {
-        diesel::update(outbox::table.find(id))
+    /// Leases up to `limit` due entries of `kinds` to `owner` for `lease`, oldest first;
+    /// returns those it got (another deliverer may take some first).
+    pub fn claim_due(
+        conn: &mut DbConnection,
+        kinds: &[OutboxKind],
+        owner: &str,
+        now: NaiveDateTime,
+        lease: chrono::Duration,
+        limit: i64,
+    ) -> QueryResult<Vec<OutboxEntry>> {
+        let lease_free = outbox::lease_expires_at
+            .is_null()
+            .or(outbox::lease_expires_at.lt(now));
+        let due: Vec<i32> = outbox::table
+            .filter(outbox::state.eq(OutboxState::Pending))
+            .filter(outbox::kind.eq_any(kinds))
+            .filter(outbox::next_attempt_at.le(now))
+            .filter(lease_free)
+            .order(outbox::id.asc())
+            .limit(limit)
+            .select(outbox::id)
+            .load(conn)?;
+        let mut claimed = Vec::with_capacity(due.len());
+        for id in due {
+            let taken = diesel::update(
+                outbox::table
+                    .find(id)
+                    .filter(outbox::state.eq(OutboxState::Pending))
+                    .filter(lease_free),
+            )
+            .set((
+                outbox::lease_owner.eq(owner),
+                outbox::lease_expires_at.eq(now + lease),
+            ))
+            .execute(conn)?;
+            if taken == 1 {
+                claimed.push(id);
+            }
+        }
+        outbox::table
+            .filter(outbox::id.eq_any(&claimed))
+            .order(outbox::id.asc())
+            .select(OutboxEntry::as_select())
+            .load(conn)
+    }
+
+    /// Records a delivery by the lease's owner; false when the lease was lost (another
+    /// deliverer owns the entry now and records it).
+    pub fn mark_delivered(
+        conn: &mut DbConnection,
+        id: i32,
+        owner: &str,
+        now: NaiveDateTime,
+    ) -> QueryResult<bool> {
+        diesel::update(outbox::table.find(id).filter(outbox::lease_owner.eq(owner)))
             .set((
                 outbox::state.eq(OutboxState::Delivered),
                 outbox::delivered_at.eq(Some(now)),
@@ -93,24 +146,25 @@ impl OutboxEntry {
                 outbox::lease_expires_at.eq(None::<NaiveDateTime>),
             ))
             .execute(conn)
-            .map(drop)
+            .map(|n| n == 1)
     }
 
-    /// Records a failed delivery: tried again at `next_attempt_at`, or failed for good when
-    /// `give_up` is set.
+    /// Records a failed delivery by the lease's owner: tried again at `next_attempt_at`, or
+    /// failed for good when `give_up` is set.
     pub fn record_failure(
         conn: &mut DbConnection,
         id: i32,
+        owner: &str,
         error: &str,
         next_attempt_at: NaiveDateTime,
         give_up: bool,
-    ) -> QueryResult<()> {
+    ) -> QueryResult<bool> {
         let state = if give_up {
             OutboxState::Failed
         } else {
             OutboxState::Pending
         };
-        diesel::update(outbox::table.find(id))
+        diesel::update(outbox::table.find(id).filter(outbox::lease_owner.eq(owner)))
             .set((
                 outbox::state.eq(state),
                 outbox::attempts.eq(outbox::attempts + 1),
@@ -120,7 +174,37 @@ impl OutboxEntry {
                 outbox::lease_expires_at.eq(None::<NaiveDateTime>),
             ))
             .execute(conn)
-            .map(drop)
+            .map(|n| n == 1)
+    }
+
+    /// Puts failed entries (the given ones, or every failed one) back in the queue, due now,
+    /// with their attempts reset; returns how many.
+    pub fn retry(
+        conn: &mut DbConnection,
+        ids: Option<&[i32]>,
+        now: NaiveDateTime,
+    ) -> QueryResult<usize> {
+        let failed = outbox::table.filter(outbox::state.eq(OutboxState::Failed));
+        let changes = (
+            outbox::state.eq(OutboxState::Pending),
+            outbox::attempts.eq(0),
+            outbox::next_attempt_at.eq(now),
+        );
+        match ids {
+            Some(ids) => diesel::update(failed.filter(outbox::id.eq_any(ids)))
+                .set(changes)
+                .execute(conn),
+            None => diesel::update(failed).set(changes).execute(conn),
+        }
+    }
+
+    /// How many entries there are of each kind and state.
+    pub fn counts(conn: &mut DbConnection) -> QueryResult<Vec<(OutboxKind, OutboxState, i64)>> {
+        outbox::table
+            .group_by((outbox::kind, outbox::state))
+            .select((outbox::kind, outbox::state, diesel::dsl::count_star()))
+            .order((outbox::kind, outbox::state))
+            .load(conn)
     }
 }
 

@@ -43,7 +43,19 @@ pub async fn api_version() -> HttpResponse {
 
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    let mut text = state.metrics.render(state.db.usage());
+    let db = state.db.clone();
+    let counts = web::block(move || -> anyhow::Result<_> {
+        let mut conn = db.conn()?;
+        Ok(crate::models::outbox::OutboxEntry::counts(&mut conn)?)
+    })
+    .await;
+    match counts {
+        Ok(Ok(counts)) => text.push_str(&super::metrics::outbox_gauges(&counts)),
+        Ok(Err(error)) => tracing::warn!(error = %format!("{error:#}"), "no outbox metrics"),
+        Err(error) => tracing::warn!(%error, "no outbox metrics"),
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
-        .body(state.metrics.render(state.db.usage()))
+        .body(text)
 }

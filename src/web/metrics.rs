@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::db::PoolUsage;
+use crate::db::types::{OutboxKind, OutboxState};
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: &[f64] = &[
@@ -139,6 +140,32 @@ impl Metrics {
         );
         out
     }
+}
+
+/// Outbox entries by kind and state: a growing `failed` count means something needs
+/// `pipal outbox list`; every kind and state is present, at 0 when there is none.
+pub fn outbox_gauges(counts: &[(OutboxKind, OutboxState, i64)]) -> String {
+    let mut out = String::from(
+        "# HELP pipal_outbox_entries Outbox entries (messages, mails, bug changes) by kind and state.\n\
+         # TYPE pipal_outbox_entries gauge\n",
+    );
+    for kind in [OutboxKind::Message, OutboxKind::Mail, OutboxKind::Bug] {
+        for state in [
+            OutboxState::Pending,
+            OutboxState::Failed,
+            OutboxState::Delivered,
+        ] {
+            let count = counts
+                .iter()
+                .find(|(k, s, _)| *k == kind && *s == state)
+                .map_or(0, |(_, _, n)| *n);
+            let _ = writeln!(
+                out,
+                "pipal_outbox_entries{{kind=\"{kind}\",state=\"{state}\"}} {count}"
+            );
+        }
+    }
+    out
 }
 
 fn escape(label: &str) -> String {

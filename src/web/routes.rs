@@ -2,7 +2,9 @@
 
 use actix_web::web;
 
-use super::api::{builds, comments, composes, misc, overrides, packages, releases, updates, users};
+use super::api::{
+    builds, comments, composes, misc, overrides, packages, releases, schemas, updates, users,
+};
 use super::{health, oidc, session};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -50,7 +52,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(misc::latest_builds)
         .service(misc::latest_builds_in_tag)
         .service(misc::get_sidetags)
-        .service(misc::get_critpath_components);
+        .service(misc::get_critpath_components)
+        .service(schemas::list)
+        .service(schemas::get);
 }
 
 /// Collection routes that end with a slash: a request for the path without it is redirected

@@ -21,6 +21,7 @@ mod lifecycle;
 mod masher;
 mod migrations;
 mod models;
+mod notify;
 mod repos;
 mod signing;
 mod web;

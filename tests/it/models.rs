@@ -544,18 +544,48 @@ fn outbox_entries_are_unique_by_key() {
     .unwrap();
     assert!(!created);
     assert_eq!(again, entry, "the first entry stays as it was");
-    OutboxEntry::record_failure(
-        &mut conn,
-        entry.id,
-        "connection refused",
-        at("2026-01-01 00:01:00"),
-        false,
-    )
-    .unwrap();
+    let claim = |conn: &mut _, owner: &str, time: &str| {
+        OutboxEntry::claim_due(
+            conn,
+            &[OutboxKind::Message],
+            owner,
+            at(time),
+            chrono::Duration::seconds(60),
+            10,
+        )
+        .unwrap()
+    };
+    assert_eq!(claim(&mut conn, "a", "2026-01-01 00:00:00").len(), 1);
+    assert!(
+        claim(&mut conn, "b", "2026-01-01 00:00:30").is_empty(),
+        "leased to a"
+    );
+    assert!(
+        OutboxEntry::record_failure(
+            &mut conn,
+            entry.id,
+            "a",
+            "connection refused",
+            at("2026-01-01 00:01:00"),
+            false,
+        )
+        .unwrap()
+    );
     let pending = OutboxEntry::list(&mut conn, &[OutboxState::Pending], 10).unwrap();
     assert_eq!(pending[0].attempts, 1);
     assert_eq!(pending[0].last_error.as_deref(), Some("connection refused"));
-    OutboxEntry::mark_delivered(&mut conn, entry.id, at("2026-01-01 00:02:00")).unwrap();
+    assert!(
+        claim(&mut conn, "b", "2026-01-01 00:00:59").is_empty(),
+        "not due yet"
+    );
+    assert_eq!(claim(&mut conn, "b", "2026-01-01 00:01:00").len(), 1);
+    assert!(
+        !OutboxEntry::mark_delivered(&mut conn, entry.id, "a", at("2026-01-01 00:02:00")).unwrap(),
+        "a lost its lease"
+    );
+    assert!(
+        OutboxEntry::mark_delivered(&mut conn, entry.id, "b", at("2026-01-01 00:02:00")).unwrap()
+    );
     assert!(
         OutboxEntry::list(&mut conn, &[OutboxState::Pending], 10)
             .unwrap()

@@ -26,7 +26,7 @@ fn demo() -> (TestDb, AppState) {
     demo_with(|_| {})
 }
 
-fn demo_with(adjust: impl FnOnce(&mut pipal::config::Settings)) -> (TestDb, AppState) {
+pub(crate) fn demo_with(adjust: impl FnOnce(&mut pipal::config::Settings)) -> (TestDb, AppState) {
     let db = TestDb::new();
     ok(db.pipal(&["demo"]));
     let mut settings = db.settings();
@@ -43,7 +43,10 @@ fn push_testing(state: &AppState) -> Vec<Finished> {
     push_request(state, pipal::db::types::UpdateRequest::Testing)
 }
 
-fn push_request(state: &AppState, request: pipal::db::types::UpdateRequest) -> Vec<Finished> {
+pub(crate) fn push_request(
+    state: &AppState,
+    request: pipal::db::types::UpdateRequest,
+) -> Vec<Finished> {
     let mut conn = state.db.conn().unwrap();
     let plan = push::plan(
         &mut conn,

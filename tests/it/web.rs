@@ -105,3 +105,41 @@ async fn metrics_count_requests_by_route_and_status() {
     assert!(text.contains(r#"pipal_http_request_duration_seconds_count{route="/healthz/live"} 3"#));
     assert!(text.contains("pipal_db_pool_max_connections 4"), "{text}");
 }
+
+#[actix_web::test]
+async fn message_schemas_are_served_as_bodhi_serves_them() {
+    let db = TestDb::new();
+    let app = init_service(pipal::web::app(db.state())).await;
+    let list = send(&app, TestRequest::get().uri("/message-schemas/v1/")).await;
+    assert_eq!(list.status, 200);
+    let topics = list.json();
+    let topics: Vec<&str> = topics
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert!(topics.contains(&"bodhi.update.comment"), "{topics:?}");
+    assert!(topics.contains(&"bodhi.update.karma.threshold.reach"));
+
+    let schema = send(
+        &app,
+        TestRequest::get().uri("/message-schemas/v1/bodhi.update.comment"),
+    )
+    .await;
+    assert_eq!(schema.status, 200);
+    let schema = schema.json();
+    assert_eq!(
+        schema["id"],
+        "https://bodhi.fedoraproject.org/message-schemas/v1/bodhi.update.comment#"
+    );
+    assert_eq!(schema["$schema"], "http://json-schema.org/draft-04/schema#");
+
+    let missing = send(
+        &app,
+        TestRequest::get().uri("/message-schemas/v1/bodhi.update.nothing"),
+    )
+    .await;
+    assert_eq!(missing.status, 404);
+    assert_eq!(missing.json()["status"], "error");
+}

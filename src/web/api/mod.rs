@@ -9,6 +9,7 @@ pub mod misc;
 pub mod overrides;
 pub mod packages;
 pub mod releases;
+pub mod schemas;
 pub mod updates;
 pub mod users;
 pub mod write;

@@ -1,0 +1,372 @@
+//! Outbox delivery (issue 6): bus messages leave exactly once, in fedora-messaging's format
+//! (checked by `check_messages.py`, the real bodhi-messages schemas, when
+//! `PIPAL_TEST_MESSAGES_PYTHON` names a Python that has them; CI sets it), and an entry whose
+//! transport is down is retried, then given up, then queued again by `pipal outbox retry`,
+//! and delivered once.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use diesel::prelude::*;
+use pipal::config::BusTransport;
+use pipal::db::schema::outbox;
+use pipal::db::types::{OutboxKind, OutboxState, UpdateRequest};
+use pipal::models::now;
+use pipal::models::outbox::OutboxEntry;
+use pipal::notify::{Notifier, Pass};
+use pipal::state::AppState;
+use serde_json::{Value, json};
+
+use crate::repos::{demo_with, push_request};
+use crate::support::{TestDb, ok};
+
+const PREFIX: &str = "org.fedoraproject.prod";
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// Delivers until nothing is due; the passes' total.
+async fn deliver_pending(state: &AppState) -> Pass {
+    let notifier = Notifier::new(state.clone()).unwrap();
+    let mut total = Pass::default();
+    loop {
+        let pass = notifier.deliver_due().await.unwrap();
+        if pass.delivered + pass.failed == 0 {
+            return total;
+        }
+        total.delivered += pass.delivered;
+        total.failed += pass.failed;
+    }
+}
+
+fn deliver_all(state: &AppState) -> Pass {
+    runtime().block_on(deliver_pending(state))
+}
+
+fn lines(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+fn entries(state: &AppState) -> Vec<OutboxEntry> {
+    let mut conn = state.db.conn().unwrap();
+    OutboxEntry::list(
+        &mut conn,
+        &[
+            OutboxState::Pending,
+            OutboxState::Failed,
+            OutboxState::Delivered,
+        ],
+        1000,
+    )
+    .unwrap()
+}
+
+/// Runs `check_messages.py file` on a capture when a Python with fedora-messaging and
+/// bodhi-messages is configured.
+fn check_with_bodhi_messages(capture: &Path, count: usize) {
+    let Ok(python) = std::env::var("PIPAL_TEST_MESSAGES_PYTHON") else {
+        eprintln!("check_messages.py skipped: PIPAL_TEST_MESSAGES_PYTHON is not set");
+        return;
+    };
+    let shared = std::env::var_os("PIPAL_SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+    let output = Command::new(python)
+        .arg(shared.join("tools/messages/check_messages.py"))
+        .args(["file", &capture.to_string_lossy(), "--prefix", PREFIX])
+        .args(["--expect-count", &count.to_string()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    eprintln!("{}", stdout.lines().last().unwrap_or_default());
+}
+
+#[test]
+fn a_testing_push_sends_each_message_once_as_fedora_messaging_does() {
+    let capture = tempfile::tempdir().unwrap();
+    let file = capture.path().join("messages.jsonl");
+    let (_db, state) = demo_with(|s| {
+        s.bus.transport = BusTransport::File;
+        s.bus.file = file.clone();
+        s.bus.topic_prefix = PREFIX.into();
+    });
+    push_request(&state, UpdateRequest::Testing);
+    let queued = entries(&state);
+    assert!(queued.len() >= 4, "{queued:?}");
+
+    let pass = deliver_all(&state);
+    assert_eq!(pass.delivered, queued.len());
+    assert_eq!(pass.failed, 0);
+    let sent = lines(&file);
+    assert_eq!(sent.len(), queued.len());
+    let keys: Vec<&str> = sent
+        .iter()
+        .map(|m| m["routing_key"].as_str().unwrap())
+        .collect();
+    for topic in [
+        "bodhi.compose.start",
+        "bodhi.compose.composing",
+        "bodhi.update.complete.testing",
+        "bodhi.repo.done",
+        "bodhi.compose.complete",
+    ] {
+        let routing_key = format!("{PREFIX}.{topic}");
+        assert!(keys.contains(&routing_key.as_str()), "{topic} in {keys:?}");
+    }
+    let ids: std::collections::BTreeSet<&str> = sent
+        .iter()
+        .map(|m| m["properties"]["message_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), sent.len(), "one id per message");
+    check_with_bodhi_messages(&file, sent.len());
+
+    assert_eq!(
+        deliver_all(&state),
+        Pass::default(),
+        "nothing is sent twice"
+    );
+    assert_eq!(lines(&file).len(), sent.len());
+    assert!(
+        entries(&state)
+            .iter()
+            .all(|e| e.state == OutboxState::Delivered)
+    );
+}
+
+fn queue_message(state: &AppState, key: &str) -> OutboxEntry {
+    let payload = json!({
+        "topic": "bodhi.compose.start", "schema": "bodhi.compose.start.v1",
+        "body": {"agent": "carol"}
+    });
+    let mut conn = state.db.conn().unwrap();
+    OutboxEntry::enqueue(
+        &mut conn,
+        OutboxKind::Message,
+        key,
+        &payload.to_string(),
+        now(),
+    )
+    .unwrap()
+    .0
+}
+
+#[test]
+fn a_message_whose_transport_is_down_is_retried_given_up_then_retried_by_hand_once() {
+    let db = TestDb::new();
+    let scratch = tempfile::tempdir().unwrap();
+    let blocker = scratch.path().join("not-a-directory");
+    std::fs::write(&blocker, "").unwrap();
+    let mut settings = db.settings();
+    settings.bus.transport = BusTransport::File;
+    settings.bus.file = blocker.join("messages.jsonl");
+    settings.bus.topic_prefix = PREFIX.into();
+    settings.outbox.max_attempts = 2;
+    settings.outbox.retry_base_secs = 60;
+    let down = AppState::new(db.db.clone(), settings.clone()).unwrap();
+    let entry = queue_message(&down, "test:start");
+
+    assert_eq!(deliver_all(&down).failed, 1);
+    let [retrying] = &entries(&down)[..] else {
+        panic!("one entry")
+    };
+    assert_eq!(retrying.state, OutboxState::Pending);
+    assert_eq!(retrying.attempts, 1);
+    assert!(
+        retrying
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("not-a-directory")),
+        "{retrying:?}"
+    );
+    assert!(
+        retrying.next_attempt_at >= now() + chrono::Duration::seconds(50),
+        "backs off"
+    );
+    assert_eq!(deliver_all(&down), Pass::default(), "not due yet");
+
+    // Due again (as if the minute had passed): the second failure gives up.
+    let mut conn = db.conn();
+    diesel::update(outbox::table.find(entry.id))
+        .set(outbox::next_attempt_at.eq(now()))
+        .execute(&mut conn)
+        .unwrap();
+    assert_eq!(deliver_all(&down).failed, 1);
+    let listed = ok(db.pipal(&["outbox", "list"]));
+    assert!(
+        listed.contains("failed") && listed.contains("test:start"),
+        "{listed}"
+    );
+    assert!(listed.contains("not-a-directory"), "the reason: {listed}");
+
+    // The transport is back; nothing moves until someone retries.
+    settings.bus.file = scratch.path().join("messages.jsonl");
+    let up = AppState::new(db.db.clone(), settings).unwrap();
+    assert_eq!(deliver_all(&up), Pass::default());
+    let retried = ok(db.pipal(&["outbox", "retry", "--all-failed"]));
+    assert!(retried.contains("queued 1"), "{retried}");
+    assert_eq!(deliver_all(&up).delivered, 1);
+    assert_eq!(deliver_all(&up), Pass::default());
+    assert_eq!(lines(&up.settings.bus.file).len(), 1);
+    check_with_bodhi_messages(&up.settings.bus.file, 1);
+}
+
+#[actix_web::test]
+async fn metrics_count_the_outbox_by_kind_and_state() {
+    let db = TestDb::new();
+    let state = db.state();
+    queue_message(&state, "metrics:1");
+    let app = actix_web::test::init_service(pipal::web::app(state)).await;
+    let metrics =
+        crate::support::http::send(&app, actix_web::test::TestRequest::get().uri("/metrics"))
+            .await
+            .text();
+    assert!(
+        metrics.contains("pipal_outbox_entries{kind=\"message\",state=\"pending\"} 1"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("pipal_outbox_entries{kind=\"mail\",state=\"failed\"} 0"));
+}
+
+/// The checker's AMQP consumer, started and bound before anything is published.
+struct AmqpChecker {
+    child: std::process::Child,
+    lines: std::io::Lines<std::io::BufReader<std::process::ChildStdout>>,
+}
+
+impl AmqpChecker {
+    fn start(url: &str, prefix: &str, count: usize) -> Option<AmqpChecker> {
+        use std::io::BufRead;
+        let python = std::env::var("PIPAL_TEST_MESSAGES_PYTHON").ok()?;
+        let shared = std::env::var_os("PIPAL_SHARED_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared"));
+        let mut child = Command::new(python)
+            .arg(shared.join("tools/messages/check_messages.py"))
+            .args(["amqp", "--url", url, "--bind", &format!("{prefix}.#")])
+            .args(["--prefix", prefix, "--expect-count", &count.to_string()])
+            .args(["--timeout", "60", "--linger", "1"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let ready = lines
+            .by_ref()
+            .any(|line| line.is_ok_and(|l| l.starts_with("ready")));
+        if !ready {
+            let status = child.wait();
+            panic!("check_messages.py amqp never got ready: {status:?}");
+        }
+        Some(AmqpChecker { child, lines })
+    }
+
+    fn finish(mut self) {
+        let output: Vec<String> = self.lines.by_ref().map(Result::unwrap).collect();
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "{}", output.join("\n"));
+        eprintln!("{}", output.last().cloned().unwrap_or_default());
+    }
+}
+
+#[test]
+fn messages_reach_rabbitmq_once_after_the_broker_was_down() {
+    use lapin::options::{BasicGetOptions, QueueBindOptions, QueueDeclareOptions};
+    let Ok(url) = std::env::var("PIPAL_TEST_AMQP_URL") else {
+        eprintln!("skipped: PIPAL_TEST_AMQP_URL is not set");
+        return;
+    };
+    let prefix = format!("org.pipaltest{}", rand::random::<u32>());
+    let rt = runtime();
+    let (_connection, channel, queue) = rt.block_on(async {
+        let connection = lapin::Connection::connect(&url, Default::default())
+            .await
+            .unwrap();
+        let channel = connection.create_channel().await.unwrap();
+        let queue = channel
+            .queue_declare(
+                "".into(),
+                QueueDeclareOptions {
+                    exclusive: true,
+                    auto_delete: true,
+                    ..Default::default()
+                },
+                Default::default(),
+            )
+            .await
+            .unwrap();
+        channel
+            .queue_bind(
+                queue.name().clone(),
+                "amq.topic".into(),
+                format!("{prefix}.#").as_str().into(),
+                QueueBindOptions::default(),
+                Default::default(),
+            )
+            .await
+            .unwrap();
+        (connection, channel, queue.name().to_string())
+    });
+    let checker = AmqpChecker::start(&url, &prefix, 2);
+
+    let db = TestDb::new();
+    let mut settings = db.settings();
+    settings.bus.transport = BusTransport::Amqp;
+    settings.bus.topic_prefix = prefix.clone();
+    settings.bus.amqp_url = "amqp://guest:guest@127.0.0.1:1/%2f".into();
+    let down = AppState::new(db.db.clone(), settings.clone()).unwrap();
+    queue_message(&down, "amqp:start");
+    queue_message(&down, "amqp:again");
+    assert_eq!(deliver_all(&down).failed, 2);
+    let mut conn = db.conn();
+    diesel::update(outbox::table)
+        .set(outbox::next_attempt_at.eq(now()))
+        .execute(&mut conn)
+        .unwrap();
+
+    settings.bus.amqp_url = url.clone();
+    let up = AppState::new(db.db.clone(), settings).unwrap();
+    assert_eq!(deliver_all(&up).delivered, 2);
+    assert_eq!(deliver_all(&up), Pass::default());
+
+    let received: Vec<lapin::message::BasicGetMessage> = rt.block_on(async {
+        let mut got = Vec::new();
+        while let Some(message) = channel
+            .basic_get(queue.as_str().into(), BasicGetOptions { no_ack: true })
+            .await
+            .unwrap()
+        {
+            got.push(message);
+        }
+        got
+    });
+    assert_eq!(received.len(), 2, "each message once");
+    for message in &received {
+        let properties = &message.delivery.properties;
+        assert_eq!(
+            properties.content_type().as_ref().map(|c| c.as_str()),
+            Some("application/json")
+        );
+        assert_eq!(*properties.delivery_mode(), Some(2));
+        assert_eq!(
+            message.delivery.routing_key.as_str(),
+            format!("{prefix}.bodhi.compose.start")
+        );
+        let body: Value = serde_json::from_slice(&message.delivery.data).unwrap();
+        assert_eq!(body["agent"], "carol");
+    }
+    if let Some(checker) = checker {
+        checker.finish();
+    }
+}
