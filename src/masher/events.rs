@@ -9,15 +9,13 @@
 use std::collections::BTreeMap;
 
 use diesel::QueryResult;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::config::Settings;
 use crate::db::DbConnection;
-use crate::db::types::OutboxKind;
 use crate::json::JsonContext;
 use crate::json::graph::UpdateGraph;
 use crate::models::now;
-use crate::models::outbox::OutboxEntry;
 use crate::models::update::Update;
 
 use super::work::Work;
@@ -43,15 +41,14 @@ pub fn queue(
     topic: &str,
     body: Value,
 ) -> QueryResult<()> {
-    let payload = json!({"topic": topic, "schema": format!("{topic}.v1"), "body": body});
-    OutboxEntry::enqueue(
+    crate::services::messages::queue(
         conn,
-        OutboxKind::Message,
         &format!("compose:{}:{key}", compose_key(work)),
-        &payload.to_string(),
+        topic,
+        &format!("{topic}.v1"),
+        body,
         now(),
     )
-    .map(drop)
 }
 
 /// The repository name Bodhi's messages carry: the requested tag.

@@ -41,6 +41,13 @@ impl BuildrootOverride {
             .get_result(conn)
     }
 
+    pub fn by_id(conn: &mut DbConnection, id: i32) -> QueryResult<BuildrootOverride> {
+        buildroot_overrides::table
+            .find(id)
+            .select(BuildrootOverride::as_select())
+            .first(conn)
+    }
+
     pub fn for_build(
         conn: &mut DbConnection,
         build_id: i32,

@@ -16,6 +16,7 @@ use crate::models::release::{Release, TagKind};
 use crate::models::update::Update;
 use crate::models::user::User;
 use crate::services::accounts::CurrentUser;
+use crate::services::messages;
 use crate::services::tagging::TagOp;
 use crate::services::updates::save::infer_content_type;
 use crate::services::updates::{Caveat, Ctx, known_tags, release_from_tags};
@@ -300,6 +301,7 @@ fn create(
         user.name(),
         vec![TagOp::tag(&release.override_tag, &build.nvr)],
     )?;
+    messages::override_changed(conn, ctx, &created, true)?;
     Ok(created)
 }
 
@@ -356,6 +358,7 @@ pub fn enable(
     diesel::update(buildroot_overrides::table.find(o.id))
         .set(buildroot_overrides::expired_date.eq(None::<NaiveDateTime>))
         .execute(conn)?;
+    messages::override_changed(conn, ctx, o, true)?;
     Ok(())
 }
 
@@ -372,6 +375,7 @@ pub fn expire(
     let (tag, nvr) = override_tag_of(conn, o)?;
     ctx.tag_in_queue(conn, &queue(&nvr), agent, vec![TagOp::untag(&tag, &nvr)])?;
     BuildrootOverride::mark_expired(conn, o.id, ctx.now)?;
+    messages::override_changed(conn, ctx, o, false)?;
     Ok(())
 }
 

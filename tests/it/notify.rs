@@ -370,3 +370,162 @@ fn messages_reach_rabbitmq_once_after_the_broker_was_down() {
         checker.finish();
     }
 }
+
+mod workflow {
+    //! The update workflow's messages (spec §7), delivered to a file and checked against
+    //! bodhi-messages: comments (not the system's), requests, edits, karma thresholds and
+    //! overrides.
+
+    use super::*;
+    use crate::support::world::{World, new_update, post_ok, submit};
+    use actix_web::test::init_service;
+
+    fn routing_keys(file: &Path) -> Vec<String> {
+        lines(file)
+            .iter()
+            .map(|m| {
+                m["routing_key"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches(&format!("{PREFIX}."))
+                    .to_owned()
+            })
+            .collect()
+    }
+
+    #[actix_web::test]
+    async fn an_updates_life_is_told_on_the_bus() {
+        let capture = tempfile::tempdir().unwrap();
+        let file = capture.path().join("messages.jsonl");
+        let w = World::with_state(|s| {
+            s.bus.transport = BusTransport::File;
+            s.bus.file = file.clone();
+            s.bus.topic_prefix = PREFIX.into();
+        });
+        w.candidate("nano-8.2-1.fc44");
+        w.candidate("vim-9.2-1.fc44");
+        let app = init_service(pipal::web::app(w.state.clone())).await;
+
+        let alias = submit(&app, &w, "alice", &["nano-8.2-1.fc44"]).await;
+        post_ok(
+            &app,
+            w.token("alice"),
+            &format!("/updates/{alias}/request"),
+            json!({"request": "revoke"}),
+        )
+        .await;
+        w.push_to_testing(&alias);
+        post_ok(
+            &app,
+            w.token("bob"),
+            "/comments/",
+            json!({"update": alias, "text": "Works, thanks @alice.", "karma": 1}),
+        )
+        .await;
+        let mut form = new_update(&["nano-8.2-1.fc44"]);
+        form["edited"] = json!(alias);
+        form["bugs"] = json!([1234]);
+        form["notes"] = json!("Fixes a crash when saving. Also bug 1234.");
+        post_ok(&app, w.token("alice"), "/updates/", form).await;
+        post_ok(
+            &app,
+            w.token("bob"),
+            "/overrides/",
+            json!({"nvr": "vim-9.2-1.fc44", "notes": "For the rebuild.",
+                   "expiration_date": (now() + chrono::Duration::days(3)).format("%Y-%m-%d %H:%M:%S").to_string()}),
+        )
+        .await;
+        post_ok(
+            &app,
+            w.token("bob"),
+            "/overrides/",
+            json!({"nvr": "vim-9.2-1.fc44", "edited": "vim-9.2-1.fc44", "notes": "Done.",
+                   "expired": true,
+                   "expiration_date": (now() + chrono::Duration::days(3)).format("%Y-%m-%d %H:%M:%S").to_string()}),
+        )
+        .await;
+
+        let pass = deliver_pending(&w.state).await;
+        assert_eq!(pass.failed, 0);
+        let keys = routing_keys(&file);
+        assert_eq!(
+            keys,
+            [
+                "bodhi.update.request.testing",
+                "bodhi.update.request.revoke",
+                "bodhi.update.comment",
+                "bodhi.update.edit",
+                "bodhi.buildroot_override.tag",
+                "bodhi.buildroot_override.untag",
+            ],
+            "no message for the system's comments"
+        );
+        let sent = lines(&file);
+        assert_eq!(sent[1]["body"]["update"]["request"], Value::Null);
+        assert_eq!(sent[1]["body"]["agent"], "alice");
+        assert_eq!(sent[2]["body"]["comment"]["text"], "Works, thanks @alice.");
+        assert_eq!(
+            sent[2]["body"]["comment"]["update"]["alias"],
+            alias.as_str()
+        );
+        assert_eq!(sent[2]["headers"]["fedora_messaging_user_bob"], true);
+        assert_eq!(sent[2]["headers"]["fedora_messaging_rpm_nano"], true);
+        assert_eq!(sent[3]["body"]["new_bugs"], json!([1234]));
+        assert_eq!(
+            sent[5]["body"]["override"]["nvr"], "vim-9.2-1.fc44",
+            "{}",
+            sent[5]
+        );
+        check_with_bodhi_messages(&file, sent.len());
+    }
+
+    #[actix_web::test]
+    async fn karma_reaching_the_stable_threshold_is_announced() {
+        let capture = tempfile::tempdir().unwrap();
+        let file = capture.path().join("messages.jsonl");
+        let w = World::with_state(|s| {
+            s.bus.transport = BusTransport::File;
+            s.bus.file = file.clone();
+            s.bus.topic_prefix = PREFIX.into();
+        });
+        w.candidate("nano-8.2-1.fc44");
+        let app = init_service(pipal::web::app(w.state.clone())).await;
+        let mut form = new_update(&["nano-8.2-1.fc44"]);
+        form["autokarma"] = json!(true);
+        form["stable_karma"] = json!(2);
+        let alias = post_ok(&app, w.token("alice"), "/updates/", form).await["alias"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        w.push_to_testing(&alias);
+        for tester in ["bob", "pete"] {
+            post_ok(
+                &app,
+                w.token(tester),
+                "/comments/",
+                json!({"update": alias, "text": "Good.", "karma": 1}),
+            )
+            .await;
+        }
+        deliver_pending(&w.state).await;
+        let keys = routing_keys(&file);
+        assert_eq!(
+            keys,
+            [
+                "bodhi.update.request.testing",
+                "bodhi.update.comment",
+                "bodhi.update.request.stable",
+                "bodhi.update.karma.threshold.reach",
+                "bodhi.update.comment",
+            ],
+            "the stable karma (2, the release's minimum) is reached by the second +1"
+        );
+        let threshold = &lines(&file)[3];
+        assert_eq!(threshold["body"]["status"], "stable");
+        assert_eq!(
+            threshold["headers"]["fedora_messaging_schema"],
+            "bodhi.update.karma.threshold.v1"
+        );
+        check_with_bodhi_messages(&file, keys.len());
+    }
+}

@@ -81,6 +81,7 @@ pub fn process_update(
     }
     if !has_stable_comment(conn, ctx, &update)? {
         system_comment(conn, ctx, &update, TESTING_APPROVAL)?;
+        crate::services::messages::requirements_met(conn, ctx, &update)?;
         return Ok(true);
     }
     Ok(false)

@@ -7,6 +7,7 @@ use crate::error::{AppError, AppResult};
 use crate::models::comment::{Comment, NewComment};
 use crate::models::update::Update;
 use crate::models::user::User;
+use crate::services::messages;
 
 use super::{Caveat, Ctx, karma_of, refused, release_of, requests, system_user};
 
@@ -142,6 +143,9 @@ pub fn add_comment(
             Err(ThresholdError::Failed(error)) => return Err(error),
         }
     }
+    if !ctx.is_system_user(&author.name) {
+        messages::comment(conn, ctx, &comment, &author.name)?;
+    }
     Ok((comment, caveats))
 }
 
@@ -190,6 +194,7 @@ pub fn check_karma_thresholds(
     if update.unstable_karma != 0 && karma.total <= update.unstable_karma {
         requests::obsolete(conn, ctx, update, None, agent)?;
         update.save(conn)?;
+        messages::karma_threshold(conn, ctx, update, "unstable")?;
     }
     if (update.autokarma || update.autotime)
         && karma.negative != 0
@@ -218,7 +223,7 @@ pub fn check_karma_thresholds(
             update.save(conn)?;
         }
         match requests::set_request(conn, ctx, update, UpdateRequest::Stable, agent) {
-            Ok(()) => {}
+            Ok(()) => messages::karma_threshold(conn, ctx, update, "stable")?,
             Err(AppError::Invalid(errors)) => {
                 let text = errors
                     .iter()

@@ -6,6 +6,7 @@ use crate::db::types::{ReleaseState, UpdateRequest, UpdateStatus};
 use crate::error::AppResult;
 use crate::models::build::Build;
 use crate::models::update::Update;
+use crate::services::messages;
 use crate::services::requirements::meets_requirements_why;
 use crate::services::tagging::TagOp;
 
@@ -64,11 +65,13 @@ pub fn set_request(
                 update,
                 super::comments::CommentInput::text(&author, "This update has been unpushed."),
             )?;
+            messages::request(conn, ctx, update, action, username)?;
             return Ok(());
         }
         UpdateRequest::Obsolete => {
             obsolete(conn, ctx, update, None, username)?;
             update.save(conn)?;
+            messages::request(conn, ctx, update, action, username)?;
             return Ok(());
         }
         UpdateRequest::Revoke => {
@@ -79,6 +82,7 @@ pub fn set_request(
             }
             revoke(conn, ctx, update, username)?;
             update.save(conn)?;
+            messages::request(conn, ctx, update, action, username)?;
             return Ok(());
         }
         _ => {}
@@ -149,6 +153,7 @@ pub fn set_request(
         text.push_str(&format!("\n\n{FREEZE_NOTICE}"));
     }
     system_comment(conn, ctx, update, &text)?;
+    messages::request(conn, ctx, update, action, username)?;
     if action == UpdateRequest::Stable {
         obsolete_older_updates(conn, ctx, update)?;
     }

@@ -719,8 +719,10 @@ pub fn edit(
                 .execute(conn)?;
         }
     }
-    set_bugs(conn, &mut update, &form.bugs)?;
+    let new_bugs = set_bugs(conn, &mut update, &form.bugs)?;
     update.save(conn)?;
+    let new_nvrs: Vec<String> = new_builds.iter().map(|b| b.nvr.clone()).collect();
+    let removed_nvrs: Vec<String> = removed.iter().map(|b| b.nvr.clone()).collect();
     if let Some(request) = request
         && release.composed_by_bodhi
     {
@@ -751,6 +753,17 @@ pub fn edit(
     update.critpath_groups = groups;
     update.date_modified = Some(ctx.now);
     update.save(conn)?;
+    crate::services::messages::edit(
+        conn,
+        ctx,
+        &update,
+        &crate::services::messages::Edit {
+            agent: user.name(),
+            new_bugs: &new_bugs,
+            new_builds: &new_nvrs,
+            removed_builds: &removed_nvrs,
+        },
+    )?;
     let mut caveats_after = super::obsolete::obsolete_older_updates(conn, ctx, &mut update)
         .unwrap_or_else(|error| {
             vec![Caveat::new(
