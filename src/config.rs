@@ -216,6 +216,10 @@ pub enum MailTransport {
     /// One `.eml` file per mail under `mail.dir`.
     #[default]
     File,
+    /// An SMTP server (`mail.smtp_*`).
+    Smtp,
+    /// Kept in the worker's memory (tests).
+    Memory,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -225,6 +229,24 @@ pub struct MailSettings {
     pub dir: PathBuf,
     /// Sender of every mail (Bodhi's `bodhi_email`).
     pub from: String,
+    /// The SMTP server of `transport = "smtp"`.
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    /// `none` (plain, for a local relay), `starttls` or `tls` (SMTPS).
+    pub smtp_tls: SmtpTls,
+    /// Login for SMTP AUTH; empty: none.
+    pub smtp_user: String,
+    pub smtp_password: String,
+    pub smtp_timeout_secs: u64,
+    /// Addresses never mailed (Bodhi's `exclude_mail`).
+    pub exclude: Vec<String>,
+    /// The domain of the thread id every mail about an update refers to:
+    /// `<bodhi-update-ID-OWNER-RELEASE@domain>` (Bodhi's `message_id_email_domain`).
+    pub message_id_domain: String,
+    /// The `X-Bodhi` header's value (Bodhi's `default_email_domain`).
+    pub email_domain: String,
+    /// The prefix of subjects: `[Fedora Update] [comment] ...` (Bodhi's is fixed).
+    pub subject_prefix: String,
 }
 
 impl Default for MailSettings {
@@ -233,8 +255,31 @@ impl Default for MailSettings {
             transport: MailTransport::File,
             dir: PathBuf::from("var/mail"),
             from: "updates@localhost".into(),
+            smtp_host: "localhost".into(),
+            smtp_port: 25,
+            smtp_tls: SmtpTls::None,
+            smtp_user: String::new(),
+            smtp_password: String::new(),
+            smtp_timeout_secs: 30,
+            exclude: Vec::new(),
+            message_id_domain: "localhost".into(),
+            email_domain: "localhost".into(),
+            subject_prefix: "[Fedora Update]".into(),
         }
     }
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    /// Plain SMTP: a relay on the same host or network.
+    #[default]
+    None,
+    /// Plain, then upgraded with STARTTLS (refused if the server cannot).
+    Starttls,
+    /// TLS from the first byte (SMTPS, usually port 465).
+    Tls,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -80,6 +80,13 @@ impl User {
         users::table.find(id).select(User::as_select()).first(conn)
     }
 
+    pub fn by_ids(conn: &mut DbConnection, ids: &[i32]) -> QueryResult<Vec<User>> {
+        users::table
+            .filter(users::id.eq_any(ids))
+            .select(User::as_select())
+            .load(conn)
+    }
+
     /// Every user, ordered by name.
     pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<User>> {
         users::table

@@ -9,6 +9,7 @@
 
 pub mod bus;
 pub mod envelope;
+pub mod mail;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,14 +24,16 @@ use crate::state::AppState;
 
 use bus::Bus;
 use envelope::Envelope;
+use mail::{MailPayload, Mailer};
 
-/// The kinds this deliverer has a transport for. Mail and Bugzilla entries wait.
-const DELIVERED_KINDS: &[OutboxKind] = &[OutboxKind::Message];
+/// The kinds this deliverer has a transport for. Bugzilla entries wait.
+const DELIVERED_KINDS: &[OutboxKind] = &[OutboxKind::Message, OutboxKind::Mail];
 
 pub struct Notifier {
     state: AppState,
     id: String,
     bus: Bus,
+    mailer: Mailer,
 }
 
 /// What one pass did.
@@ -43,8 +46,19 @@ pub struct Pass {
 impl Notifier {
     pub fn new(state: AppState) -> anyhow::Result<Notifier> {
         let bus = Bus::from_settings(&state.settings.bus)?;
+        let mailer = Mailer::from_settings(&state.settings.mail)?;
         let id = format!("notifier-{}-{}", std::process::id(), rand::random::<u32>());
-        Ok(Notifier { state, id, bus })
+        Ok(Notifier {
+            state,
+            id,
+            bus,
+            mailer,
+        })
+    }
+
+    /// The mails sent so far with `mail.transport = "memory"`.
+    pub fn sent_mails(&self) -> Vec<MailPayload> {
+        self.mailer.sent()
     }
 
     fn settings(&self) -> &OutboxSettings {
@@ -94,6 +108,11 @@ impl Notifier {
                 )
                 .map_err(Undeliverable)?;
                 self.bus.publish(&message).await
+            }
+            OutboxKind::Mail => {
+                let mail: MailPayload = serde_json::from_str(&entry.payload)
+                    .map_err(|e| Undeliverable(anyhow::Error::new(e).context("not a mail")))?;
+                self.mailer.send(entry.id, &mail).await
             }
             kind => anyhow::bail!("no transport for {kind} entries yet"),
         }

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod critpath;
 pub mod karma;
+pub mod mails;
 pub mod messages;
 pub mod oidc;
 pub mod overrides;

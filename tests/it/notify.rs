@@ -107,11 +107,27 @@ fn a_testing_push_sends_each_message_once_as_fedora_messaging_does() {
     let queued = entries(&state);
     assert!(queued.len() >= 4, "{queued:?}");
 
+    let messages = queued
+        .iter()
+        .filter(|e| e.kind == OutboxKind::Message)
+        .count();
+
     let pass = deliver_all(&state);
     assert_eq!(pass.delivered, queued.len());
     assert_eq!(pass.failed, 0);
     let sent = lines(&file);
-    assert_eq!(sent.len(), queued.len());
+    assert_eq!(sent.len(), messages);
+    // The push's comment is mailed to the submitter.
+    let mails: Vec<String> = std::fs::read_dir(&state.settings.mail.dir)
+        .unwrap()
+        .flatten()
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .collect();
+    assert!(
+        mails.iter().any(|m| m.contains("To: alice@example.org")
+            && m.contains("This update has been pushed to testing.")),
+        "{mails:?}"
+    );
     let keys: Vec<&str> = sent
         .iter()
         .map(|m| m["routing_key"].as_str().unwrap())
@@ -527,5 +543,224 @@ mod workflow {
             "bodhi.update.karma.threshold.v1"
         );
         check_with_bodhi_messages(&file, keys.len());
+    }
+}
+
+mod mail {
+    //! Comment notifications (Bodhi 26.4.0's recipients, subject, headers and body), written
+    //! as .eml files, and sent to a real SMTP server (aiosmtpd, when
+    //! `PIPAL_TEST_SMTP_PYTHON` names a Python that has it; CI sets it) after it was down.
+
+    use super::*;
+    use crate::support::world::{World, post_ok, submit};
+    use actix_web::test::init_service;
+    use pipal::config::MailTransport;
+
+    /// (recipient, the whole message) of every .eml file, in the order they were written.
+    fn mails(dir: &Path) -> Vec<(String, String)> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map(|entries| entries.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.retain(|p| p.extension().is_some_and(|e| e == "eml"));
+        files.sort();
+        files
+            .iter()
+            .map(|path| {
+                let text = std::fs::read_to_string(path).unwrap();
+                let to = header(&text, "To").unwrap_or_default();
+                (to, text)
+            })
+            .collect()
+    }
+
+    fn header(message: &str, name: &str) -> Option<String> {
+        message
+            .split("\r\n\r\n")
+            .next()?
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("{name}: ")))
+            .map(str::to_owned)
+    }
+
+    #[actix_web::test]
+    async fn comments_are_mailed_to_the_submitter_and_the_earlier_commenters() {
+        let maildir = tempfile::tempdir().unwrap();
+        let w = World::with_state(|s| {
+            s.mail.transport = MailTransport::File;
+            s.mail.dir = maildir.path().to_owned();
+            s.mail.from = "updates@example.org".into();
+            s.mail.message_id_domain = "example.org".into();
+        });
+        w.candidate("nano-8.2-1.fc44");
+        let app = init_service(pipal::web::app(w.state.clone())).await;
+        let alias = submit(&app, &w, "alice", &["nano-8.2-1.fc44"]).await;
+        for (tester, text) in [
+            ("bob", "Works for me."),
+            ("tess", "Same here, thanks @bob."),
+        ] {
+            post_ok(
+                &app,
+                w.token(tester),
+                "/comments/",
+                json!({"update": alias, "text": text}),
+            )
+            .await;
+        }
+        assert_eq!(deliver_pending(&w.state).await.failed, 0);
+
+        let sent = mails(maildir.path());
+        let to: Vec<&str> = sent.iter().map(|(to, _)| to.as_str()).collect();
+        assert_eq!(
+            to,
+            [
+                "alice@example.org",
+                "alice@example.org",
+                "alice@example.org",
+                "bob@example.org",
+            ],
+            "the system's comment to the submitter; bob's to her; tess's to her and bob"
+        );
+        let (_, last) = &sent[3];
+        assert_eq!(
+            header(last, "Subject").as_deref(),
+            Some("[Fedora Update] [comment] nano-8.2-1.fc44")
+        );
+        assert_eq!(header(last, "X-Bodhi-Agent").as_deref(), Some("tess"));
+        assert_eq!(
+            header(last, "X-Bodhi-Update-Submitter").as_deref(),
+            Some("alice")
+        );
+        assert_eq!(
+            header(last, "X-Bodhi-Update-Request").as_deref(),
+            Some("testing")
+        );
+        let thread = header(last, "In-Reply-To").unwrap();
+        assert!(
+            thread.starts_with("<bodhi-update-") && thread.ends_with("-alice-F44@example.org>"),
+            "{thread}"
+        );
+        assert_eq!(header(last, "References"), Some(thread));
+        let body = last.split_once("\r\n\r\n").unwrap().1.replace("\r\n", "\n");
+        assert!(
+            body.starts_with(
+                "The following comment has been added to the nano-8.2-1.fc44 update:\n\ntess - "
+            ),
+            "{body}"
+        );
+        assert!(
+            body.contains("(karma: 0)\nSame here, thanks @bob.\n"),
+            "{body}"
+        );
+        assert!(body.contains(&format!("     {alias}\n")), "{body}");
+        assert!(body.contains("   Comments: bodhi - "), "{body}");
+        assert!(
+            body.trim_end().ends_with(&format!("updates/{alias}")),
+            "{body}"
+        );
+    }
+
+    /// aiosmtpd on a free port, writing what it receives into a Maildir.
+    struct SmtpServer {
+        child: std::process::Child,
+        maildir: tempfile::TempDir,
+    }
+
+    impl SmtpServer {
+        fn start(python: &str, port: u16) -> SmtpServer {
+            let maildir = tempfile::tempdir().unwrap();
+            let child = Command::new(python)
+                .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+                .args(["-c", "aiosmtpd.handlers.Mailbox"])
+                .arg(maildir.path().join("Maildir"))
+                .spawn()
+                .unwrap();
+            // Dropping the server kills and waits for it, whether it got ready or not.
+            let server = SmtpServer { child, maildir };
+            // Until it listens; a server that cannot start fails the test here.
+            for attempt in 0..200 {
+                if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                    return server;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(25 * attempt.min(4)));
+            }
+            panic!("aiosmtpd did not listen on {port}");
+        }
+
+        fn received(&self) -> Vec<String> {
+            let new = self.maildir.path().join("Maildir/new");
+            std::fs::read_dir(new)
+                .map(|entries| {
+                    entries
+                        .flatten()
+                        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+                        .collect()
+                })
+                .unwrap_or_default()
+        }
+    }
+
+    impl Drop for SmtpServer {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    fn free_port() -> u16 {
+        std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port()
+    }
+
+    #[test]
+    fn a_mail_waits_for_the_smtp_server_and_is_sent_once() {
+        let Ok(python) = std::env::var("PIPAL_TEST_SMTP_PYTHON") else {
+            eprintln!("skipped: PIPAL_TEST_SMTP_PYTHON is not set");
+            return;
+        };
+        let db = TestDb::new();
+        let port = free_port();
+        let mut settings = db.settings();
+        settings.mail.transport = MailTransport::Smtp;
+        settings.mail.smtp_host = "127.0.0.1".into();
+        settings.mail.smtp_port = port;
+        settings.mail.smtp_timeout_secs = 5;
+        let state = AppState::new(db.db.clone(), settings).unwrap();
+        let mail = pipal::notify::mail::MailPayload {
+            from: "updates@example.org".into(),
+            to: "alice@example.org".into(),
+            subject: "[Fedora Update] [comment] nano-8.2-1.fc44".into(),
+            headers: vec![("X-Bodhi-Agent".into(), "bob".into())],
+            body: "The following comment has been added to the nano-8.2-1.fc44 update:\n".into(),
+        };
+        let entry = {
+            let mut conn = state.db.conn().unwrap();
+            OutboxEntry::enqueue(
+                &mut conn,
+                OutboxKind::Mail,
+                "mail:test",
+                &serde_json::to_string(&mail).unwrap(),
+                now(),
+            )
+            .unwrap()
+            .0
+        };
+
+        assert_eq!(deliver_all(&state).failed, 1, "nothing listens yet");
+        let mut conn = db.conn();
+        diesel::update(outbox::table.find(entry.id))
+            .set(outbox::next_attempt_at.eq(now()))
+            .execute(&mut conn)
+            .unwrap();
+        let server = SmtpServer::start(&python, port);
+        assert_eq!(deliver_all(&state).delivered, 1);
+        assert_eq!(deliver_all(&state), Pass::default());
+        let received = server.received();
+        assert_eq!(received.len(), 1, "sent once");
+        assert!(received[0].contains("Subject: [Fedora Update] [comment] nano-8.2-1.fc44"));
+        assert!(received[0].contains("X-Bodhi-Agent: bob"));
+        assert!(received[0].contains("To: alice@example.org"));
     }
 }

@@ -703,6 +703,7 @@ mod failures {
             );
             // The compose's bus messages, each queued once (the failure's complete too).
             let mut topics: Vec<(String, bool)> = pipal::db::schema::outbox::table
+                .filter(pipal::db::schema::outbox::kind.eq(pipal::db::types::OutboxKind::Message))
                 .select(pipal::db::schema::outbox::payload)
                 .load::<String>(&mut conn)
                 .unwrap()

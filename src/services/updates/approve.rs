@@ -12,7 +12,7 @@ use crate::error::AppResult;
 use crate::models::update::Update;
 use crate::services::requirements::{days_in_testing, meets_requirements_why};
 
-use super::comments::system_comment;
+use super::comments::{system_comment, system_comment_with};
 use super::requests::{set_request, tag_all, untag_all};
 use super::{Ctx, builds_of, karma_of, release_of, system_user};
 
@@ -80,7 +80,14 @@ pub fn process_update(
         return Ok(true);
     }
     if !has_stable_comment(conn, ctx, &update)? {
-        system_comment(conn, ctx, &update, TESTING_APPROVAL)?;
+        // Bodhi mails it only for the releases it composes.
+        system_comment_with(
+            conn,
+            ctx,
+            &update,
+            TESTING_APPROVAL,
+            release.composed_by_bodhi,
+        )?;
         crate::services::messages::requirements_met(conn, ctx, &update)?;
         return Ok(true);
     }

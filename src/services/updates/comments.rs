@@ -7,7 +7,7 @@ use crate::error::{AppError, AppResult};
 use crate::models::comment::{Comment, NewComment};
 use crate::models::update::Update;
 use crate::models::user::User;
-use crate::services::messages;
+use crate::services::{mails, messages};
 
 use super::{Caveat, Ctx, karma_of, refused, release_of, requests, system_user};
 
@@ -30,15 +30,26 @@ pub struct TestCaseFeedbackInput {
     pub karma: i32,
 }
 
-/// A comment by a system user: no karma, no threshold checks.
+/// A comment by a system user: no karma, no threshold checks; mailed to the update's people.
 pub fn system_comment(
     conn: &mut DbConnection,
     ctx: &mut Ctx<'_>,
     update: &Update,
     text: &str,
 ) -> AppResult<Comment> {
+    system_comment_with(conn, ctx, update, text, true)
+}
+
+/// A system comment, mailed only when `notify` (Bodhi's `email_notification`).
+pub fn system_comment_with(
+    conn: &mut DbConnection,
+    ctx: &mut Ctx<'_>,
+    update: &Update,
+    text: &str,
+    notify: bool,
+) -> AppResult<Comment> {
     let author = system_user(conn, ctx.settings, ctx.now)?;
-    Ok(Comment::create(
+    let comment = Comment::create(
         conn,
         &NewComment {
             karma: 0,
@@ -48,7 +59,11 @@ pub fn system_comment(
             update_id: update.id,
             user_id: author.id,
         },
-    )?)
+    )?;
+    if notify {
+        mails::comment_notification(conn, ctx.settings, &comment, &author.name, ctx.now)?;
+    }
+    Ok(comment)
 }
 
 /// A comment to add.
@@ -146,6 +161,7 @@ pub fn add_comment(
     if !ctx.is_system_user(&author.name) {
         messages::comment(conn, ctx, &comment, &author.name)?;
     }
+    mails::comment_notification(conn, ctx.settings, &comment, &author.name, ctx.now)?;
     Ok((comment, caveats))
 }
 

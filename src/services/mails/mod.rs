@@ -1,0 +1,270 @@
+//! The update workflow's mails, rendered with the templates under `templates/email/` and queued
+//! in the outbox in the transaction of the change; the worker sends them (`crate::notify`).
+//!
+//! Comment notifications follow Bodhi 26.4.0 (docs/notes/bodhi-comment-mail.md): every
+//! comment, the system's included, is mailed to the update's submitter and to everyone who
+//! commented on it before, except the system users, `anonymous` and the comment's author, one
+//! mail per recipient, with Bodhi's subject, `X-Bodhi-*` headers and thread references.
+
+pub mod text;
+
+use std::collections::BTreeSet;
+
+use askama::Template;
+use diesel::QueryResult;
+
+use crate::config::Settings;
+use crate::db::DbConnection;
+use crate::db::types::OutboxKind;
+use crate::models::bug::Bug;
+use crate::models::build::Build;
+use crate::models::comment::Comment;
+use crate::models::outbox::OutboxEntry;
+use crate::models::release::Release;
+use crate::models::update::Update;
+use crate::models::user::User;
+use crate::notify::mail::MailPayload;
+use crate::services::karma;
+
+use text::{CommentLine, UpdateBlock};
+
+#[derive(Template)]
+#[template(path = "email/comment.txt", escape = "none")]
+struct CommentMail<'a> {
+    title: &'a str,
+    comment: &'a str,
+    update: &'a str,
+}
+
+/// Everything a mail about an update shows, loaded once.
+struct UpdateContext {
+    update: Update,
+    release: Release,
+    /// In NVR order, as Bodhi orders an update's builds.
+    builds: Vec<Build>,
+    bugs: Vec<Bug>,
+    comments: Vec<Comment>,
+    users: std::collections::HashMap<i32, User>,
+}
+
+impl UpdateContext {
+    fn load(conn: &mut DbConnection, update_id: i32) -> QueryResult<UpdateContext> {
+        let update = Update::by_id(conn, update_id)?;
+        let release = Release::by_id(conn, update.release_id)?;
+        let mut builds = Build::for_updates(conn, &[update.id])?;
+        builds.sort_by(|a, b| a.nvr.cmp(&b.nvr));
+        let mut bugs: Vec<Bug> = Bug::for_updates(conn, &[update.id])?
+            .into_iter()
+            .map(|(_, bug)| bug)
+            .collect();
+        bugs.sort_by_key(|b| b.bug_id);
+        let comments = Comment::for_updates(conn, &[update.id])?;
+        let mut ids: Vec<i32> = comments.iter().map(|c| c.user_id).collect();
+        ids.extend(update.user_id);
+        let users = User::by_ids(conn, &ids)?
+            .into_iter()
+            .map(|u| (u.id, u))
+            .collect();
+        Ok(UpdateContext {
+            update,
+            release,
+            builds,
+            bugs,
+            comments,
+            users,
+        })
+    }
+
+    fn user_name(&self, id: i32) -> &str {
+        self.users.get(&id).map_or("", |u| u.name.as_str())
+    }
+
+    fn owner(&self) -> Option<&User> {
+        self.update.user_id.and_then(|id| self.users.get(&id))
+    }
+
+    /// `get_title(nvr=True, beautify=True)`: the display name, or `A`, `A and B`,
+    /// `A, B, and N more`.
+    fn beautiful_title(&self) -> String {
+        if !self.update.display_name.is_empty() {
+            return self.update.display_name.clone();
+        }
+        let nvrs: Vec<&str> = self.builds.iter().map(|b| b.nvr.as_str()).collect();
+        match nvrs.len() {
+            0 => self.update.alias.clone(),
+            1 | 2 => nvrs.join(" and "),
+            n => format!("{}, and {} more", nvrs[..2].join(", "), n - 2),
+        }
+    }
+
+    /// `Update.title`: the NVRs sorted, space-separated.
+    fn title(&self) -> String {
+        if self.builds.is_empty() {
+            return self.update.alias.clone();
+        }
+        let mut nvrs: Vec<&str> = self.builds.iter().map(|b| b.nvr.as_str()).collect();
+        nvrs.sort_unstable();
+        nvrs.join(" ")
+    }
+
+    fn is_system(&self, settings: &Settings, user_id: i32) -> bool {
+        let name = self.user_name(user_id);
+        settings.accounts.system_users.iter().any(|s| s == name)
+    }
+
+    /// `str(update)`.
+    fn block(&self, settings: &Settings) -> String {
+        let karma = karma::karma(self.comments.iter(), |id| self.is_system(settings, id));
+        let since_reset: Vec<&Comment> = {
+            let mut newest_first = Vec::new();
+            for comment in self.comments.iter().rev() {
+                if karma::is_reset(comment, self.is_system(settings, comment.user_id)) {
+                    break;
+                }
+                newest_first.push(comment);
+            }
+            newest_first.reverse();
+            newest_first
+        };
+        text::update_block(&UpdateBlock {
+            alias: &self.update.alias,
+            release: &self.release.long_name,
+            status: self.update.status.description(),
+            update_type: self.update.update_type.description(),
+            severity: self.update.severity.as_str(),
+            karma: karma.total,
+            critpath: self.update.critpath,
+            request: self.update.request.map(|r| r.description()),
+            bugs: self
+                .bugs
+                .iter()
+                .map(|b| (b.bug_id, b.title.as_deref()))
+                .collect(),
+            notes: &self.update.notes,
+            submitter: self.owner().map(|u| u.name.as_str()),
+            submitted: self.update.date_submitted,
+            comments: since_reset
+                .iter()
+                .map(|c| CommentLine {
+                    user: self.user_name(c.user_id),
+                    timestamp: c.timestamp,
+                    karma: c.karma,
+                    text: &c.text,
+                })
+                .collect(),
+            url: format!("{}updates/{}", settings.base_address(), self.update.alias),
+        })
+    }
+
+    /// Bodhi's `mail.send` headers for an update, in its order.
+    fn headers(&self, settings: &Settings, agent: &str) -> Vec<(String, String)> {
+        let owner = self.owner().map_or("None", |u| u.name.as_str());
+        let builds: Vec<&str> = self.builds.iter().map(|b| b.nvr.as_str()).collect();
+        let mut headers = vec![
+            (
+                "X-Bodhi-Update-Type",
+                self.update.update_type.description().to_owned(),
+            ),
+            ("X-Bodhi-Update-Release", self.release.name.clone()),
+            (
+                "X-Bodhi-Update-Status",
+                self.update.status.description().to_owned(),
+            ),
+            ("X-Bodhi-Update-Builds", builds.join(",")),
+            ("X-Bodhi-Update-Title", self.beautiful_title()),
+            (
+                "X-Bodhi-Update-Pushed",
+                if self.update.pushed { "True" } else { "False" }.to_owned(),
+            ),
+            ("X-Bodhi-Update-Submitter", owner.to_owned()),
+            ("X-Bodhi-Agent", agent.to_owned()),
+        ];
+        if let Some(request) = self.update.request {
+            headers.push(("X-Bodhi-Update-Request", request.description().to_owned()));
+        }
+        let thread = format!(
+            "<bodhi-update-{}-{owner}-{}@{}>",
+            self.update.id, self.release.name, settings.mail.message_id_domain
+        );
+        headers.push(("References", thread.clone()));
+        headers.push(("In-Reply-To", thread));
+        headers.push(("X-Bodhi", settings.mail.email_domain.clone()));
+        headers
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), value))
+            .collect()
+    }
+
+    /// The submitter, then everyone who commented, as addresses (a user without one by
+    /// name), without the system users, `anonymous`, the author and `mail.exclude`.
+    fn recipients(&self, settings: &Settings, author: &str) -> BTreeSet<String> {
+        let address = |u: &User| u.email.clone().unwrap_or_else(|| u.name.clone());
+        let mut to = BTreeSet::new();
+        to.extend(self.owner().map(address));
+        for comment in &self.comments {
+            let Some(user) = self.users.get(&comment.user_id) else {
+                continue;
+            };
+            let skipped = user.name == "anonymous"
+                || user.name == author
+                || settings.accounts.system_users.contains(&user.name);
+            if !skipped {
+                to.insert(address(user));
+            }
+        }
+        to.retain(|a| !settings.mail.exclude.contains(a));
+        to
+    }
+}
+
+/// Queues Bodhi's comment notification for `comment`, written by `author`.
+pub fn comment_notification(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    comment: &Comment,
+    author: &str,
+    now: chrono::NaiveDateTime,
+) -> QueryResult<()> {
+    let context = UpdateContext::load(conn, comment.update_id)?;
+    let critpath = if context.update.critpath {
+        "[CRITPATH] "
+    } else {
+        ""
+    };
+    let subject = format!(
+        "{} {critpath}[comment] {}",
+        settings.mail.subject_prefix,
+        context.beautiful_title()
+    );
+    let comment_text = text::comment_text(author, &comment.timestamp, comment.karma, &comment.text);
+    let mut body = CommentMail {
+        title: &context.title(),
+        comment: &comment_text,
+        update: &context.block(settings),
+    }
+    .render()
+    .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    if !body.ends_with('\n') {
+        body.push('\n');
+    }
+    let headers = context.headers(settings, author);
+    for to in context.recipients(settings, author) {
+        let mail = MailPayload {
+            from: settings.mail.from.clone(),
+            to: to.clone(),
+            subject: subject.clone(),
+            headers: headers.clone(),
+            body: body.clone(),
+        };
+        let payload = serde_json::to_string(&mail)
+            .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+        OutboxEntry::enqueue(
+            conn,
+            OutboxKind::Mail,
+            &format!("mail:comment:{}:{to}", comment.id),
+            &payload,
+            now,
+        )?;
+    }
+    Ok(())
+}
