@@ -409,15 +409,21 @@ mod workflow {
             .collect()
     }
 
+    /// A world whose bus messages are appended to `file`.
+    fn world_on_file_bus(file: &Path) -> World {
+        let file = file.to_owned();
+        World::with_state(|s| {
+            s.bus.transport = BusTransport::File;
+            s.bus.file = file;
+            s.bus.topic_prefix = PREFIX.into();
+        })
+    }
+
     #[actix_web::test]
     async fn an_updates_life_is_told_on_the_bus() {
         let capture = tempfile::tempdir().unwrap();
         let file = capture.path().join("messages.jsonl");
-        let w = World::with_state(|s| {
-            s.bus.transport = BusTransport::File;
-            s.bus.file = file.clone();
-            s.bus.topic_prefix = PREFIX.into();
-        });
+        let w = world_on_file_bus(&file);
         w.candidate("nano-8.2-1.fc44");
         w.candidate("vim-9.2-1.fc44");
         let app = init_service(pipal::web::app(w.state.clone())).await;
@@ -499,11 +505,7 @@ mod workflow {
     async fn karma_reaching_the_stable_threshold_is_announced() {
         let capture = tempfile::tempdir().unwrap();
         let file = capture.path().join("messages.jsonl");
-        let w = World::with_state(|s| {
-            s.bus.transport = BusTransport::File;
-            s.bus.file = file.clone();
-            s.bus.topic_prefix = PREFIX.into();
-        });
+        let w = world_on_file_bus(&file);
         w.candidate("nano-8.2-1.fc44");
         let app = init_service(pipal::web::app(w.state.clone())).await;
         let mut form = new_update(&["nano-8.2-1.fc44"]);
