@@ -23,6 +23,7 @@ pub struct Settings {
     pub buildsys: BuildsysSettings,
     pub mail: MailSettings,
     pub bus: BusSettings,
+    pub bugzilla: BugzillaSettings,
     pub outbox: OutboxSettings,
     pub log: LogSettings,
     pub worker: WorkerSettings,
@@ -318,6 +319,84 @@ impl Default for BusSettings {
             amqp_url: String::new(),
             exchange: "amq.topic".into(),
             file: PathBuf::from("var/messages.jsonl"),
+        }
+    }
+}
+
+/// Which bug tracker the update workflow talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BugTracker {
+    /// Bugs are attached by number only; nothing is read from or written to a tracker.
+    #[default]
+    None,
+    /// Bugzilla over XML-RPC (spec/bugzilla.md).
+    Bugzilla,
+}
+
+/// Bugzilla: bug titles and flags are read when bugs are attached, and bugs are commented on
+/// and moved through MODIFIED, ON_QA and CLOSED ERRATA as their updates move.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BugzillaSettings {
+    pub tracker: BugTracker,
+    /// The XML-RPC endpoint (Bodhi's `bz_server`).
+    pub url: String,
+    /// An API key (Bodhi's `bugzilla_api_key`); sent as a Bearer token to Red Hat's
+    /// Bugzilla and as `Bugzilla_api_key` elsewhere, as python-bugzilla does.
+    pub api_key: String,
+    /// A login for servers without API keys (`User.login`); used when `api_key` is empty.
+    pub user: String,
+    pub password: String,
+    /// Only bugs of these products change status (Bodhi's `bz_products`).
+    pub products: Vec<String>,
+    pub timeout_secs: u64,
+    /// The comment on a bug attached to a new or edited update (Bodhi's `initial_bug_msg`).
+    /// Placeholders: `{update_alias}`, `{update_beauty_title}`, `{update_title}`,
+    /// `{update_release}`, `{update_url}`, `{repo}`, `{install_instructions}`.
+    pub initial_bug_msg: String,
+    /// The comment when the update reaches testing (`testing_bug_msg`).
+    pub testing_bug_msg: String,
+    /// The same for releases whose id prefix is `FEDORA-EPEL` (`testing_bug_epel_msg`).
+    pub testing_bug_epel_msg: String,
+    /// The comment when the update reaches stable (`stable_bug_msg`).
+    pub stable_bug_msg: String,
+}
+
+impl BugzillaSettings {
+    pub fn enabled(&self) -> bool {
+        self.tracker == BugTracker::Bugzilla
+    }
+}
+
+impl Default for BugzillaSettings {
+    fn default() -> Self {
+        let testing = "{update_alias} has been pushed to the {repo} repository.\n\
+                       {install_instructions}\n\
+                       You can provide feedback for this update here: {update_url}\n\n\
+                       See also https://fedoraproject.org/wiki/QA:Updates_Testing for more \
+                       information on how to test updates.";
+        BugzillaSettings {
+            tracker: BugTracker::None,
+            url: "https://bugzilla.redhat.com/xmlrpc.cgi".into(),
+            api_key: String::new(),
+            user: String::new(),
+            password: String::new(),
+            products: vec![
+                "Fedora".into(),
+                "Fedora EPEL".into(),
+                "Fedora Modules".into(),
+            ],
+            timeout_secs: 30,
+            initial_bug_msg: "{update_alias} ({update_beauty_title}) has been submitted as an \
+                              update to {update_release}.\n{update_url}"
+                .into(),
+            testing_bug_msg: testing.into(),
+            testing_bug_epel_msg: testing.into(),
+            stable_bug_msg: "{update_alias} ({update_beauty_title}) has been pushed to the {repo} \
+                             repository.\nIf problem still persists, please make note of it in \
+                             this bug report."
+                .into(),
         }
     }
 }
@@ -662,6 +741,10 @@ impl Settings {
             if koji.auth == KojiAuthKind::Certificate && koji.cert.is_none() {
                 bail!("buildsys.koji.cert: needed when buildsys.koji.auth = \"certificate\"");
             }
+        }
+        if self.bugzilla.enabled() {
+            url::Url::parse(&self.bugzilla.url)
+                .map_err(|e| anyhow!("bugzilla.url: `{}`: {e}", self.bugzilla.url))?;
         }
         tracing_subscriber::EnvFilter::try_new(&self.log.level)
             .map_err(|e| anyhow!("log.level: invalid filter `{}`: {e}", self.log.level))?;

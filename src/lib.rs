@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod fakebugzilla;
 pub mod fakekoji;
 pub mod json;
 pub mod markdown;

@@ -412,7 +412,11 @@ static UPDATES: &[DemoUpdate] = &[
         testing_days_ago: None,
         stable_days_ago: None,
         tags: &["f43-updates-candidate", "f43-signing-pending"],
-        bugs: &[],
+        bugs: &[(
+            2400123,
+            "python-colorful: 24-bit colour escapes are dropped",
+            false,
+        )],
         comments: &[DemoComment {
             user: SYSTEM_USER,
             days_ago: 0,

@@ -541,6 +541,11 @@ fn status_comments(
         for update in &updates {
             system_comment(conn, &mut ctx, update, text)?;
         }
+        // Bodhi's modify_bugs: ON_QA, or closed (commented only) for stable updates.
+        let key = format!("compose:{}", events::compose_key(work));
+        for update in &updates {
+            crate::services::bugs::queue_pushed(conn, &state.settings, update, &key, ctx.now)?;
+        }
         // Bodhi's send_notifications: one message per update, after the status change.
         let bodies = events::update_bodies(conn, &state.settings, updates.clone())?;
         for update in &updates {

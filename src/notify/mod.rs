@@ -7,6 +7,8 @@
 //! owner, so a message is sent once; a crash between sending and recording sends it again,
 //! with the same message id, which consumers use to drop the copy.
 
+pub mod bug_changes;
+pub mod bugzilla;
 pub mod bus;
 pub mod envelope;
 pub mod mail;
@@ -20,20 +22,24 @@ use tokio::sync::watch;
 use crate::config::OutboxSettings;
 use crate::db::types::OutboxKind;
 use crate::models::outbox::OutboxEntry;
+use crate::services::bugs::BugChange;
 use crate::state::AppState;
 
+use bug_changes::Applied;
+use bugzilla::BugzillaClient;
 use bus::Bus;
 use envelope::Envelope;
 use mail::{MailPayload, Mailer};
-
-/// The kinds this deliverer has a transport for. Bugzilla entries wait.
-const DELIVERED_KINDS: &[OutboxKind] = &[OutboxKind::Message, OutboxKind::Mail];
 
 pub struct Notifier {
     state: AppState,
     id: String,
     bus: Bus,
     mailer: Mailer,
+    /// None when `bugzilla.tracker = "none"`: Bugzilla entries then wait.
+    bugzilla: Option<Arc<BugzillaClient>>,
+    /// The kinds this deliverer has a transport for.
+    kinds: Vec<OutboxKind>,
 }
 
 /// What one pass did.
@@ -47,12 +53,23 @@ impl Notifier {
     pub fn new(state: AppState) -> anyhow::Result<Notifier> {
         let bus = Bus::from_settings(&state.settings.bus)?;
         let mailer = Mailer::from_settings(&state.settings.mail)?;
+        let bugzilla = if state.settings.bugzilla.enabled() {
+            Some(Arc::new(BugzillaClient::from_settings(
+                &state.settings.bugzilla,
+            )?))
+        } else {
+            None
+        };
+        let mut kinds = vec![OutboxKind::Message, OutboxKind::Mail];
+        kinds.extend(bugzilla.as_ref().map(|_| OutboxKind::Bug));
         let id = format!("notifier-{}-{}", std::process::id(), rand::random::<u32>());
         Ok(Notifier {
             state,
             id,
             bus,
             mailer,
+            bugzilla,
+            kinds,
         })
     }
 
@@ -69,13 +86,14 @@ impl Notifier {
     pub async fn deliver_due(&self) -> anyhow::Result<Pass> {
         let claimed = {
             let (db, owner) = (self.state.db.clone(), self.id.clone());
+            let kinds = self.kinds.clone();
             let lease = chrono::Duration::seconds(self.settings().lease_secs.max(1) as i64);
             let limit = self.settings().batch.max(1);
             tokio::task::spawn_blocking(move || -> anyhow::Result<Vec<OutboxEntry>> {
                 let mut conn = db.conn()?;
                 Ok(OutboxEntry::claim_due(
                     &mut conn,
-                    DELIVERED_KINDS,
+                    &kinds,
                     &owner,
                     crate::models::now(),
                     lease,
@@ -114,7 +132,33 @@ impl Notifier {
                     .map_err(|e| Undeliverable(anyhow::Error::new(e).context("not a mail")))?;
                 self.mailer.send(entry.id, &mail).await
             }
-            kind => anyhow::bail!("no transport for {kind} entries yet"),
+            OutboxKind::Bug => self.change_bug(entry).await,
+        }
+    }
+
+    async fn change_bug(&self, entry: &OutboxEntry) -> anyhow::Result<()> {
+        let Some(client) = self.bugzilla.clone() else {
+            anyhow::bail!("bugzilla.tracker is \"none\"");
+        };
+        let change: BugChange = serde_json::from_str(&entry.payload)
+            .map_err(|e| Undeliverable(anyhow::Error::new(e).context("not a bug change")))?;
+        let db = self.state.db.clone();
+        let products = self.state.settings.bugzilla.products.clone();
+        let applied = tokio::task::spawn_blocking(move || {
+            bug_changes::apply(&db, &client, &products, &change)
+        })
+        .await?;
+        match applied {
+            Ok(Applied::Updated(changes)) => {
+                tracing::info!(entry = entry.id, status = ?changes.status, "bug changed");
+                Ok(())
+            }
+            Ok(Applied::Skipped(reason)) => {
+                tracing::info!(entry = entry.id, reason, "bug left alone");
+                Ok(())
+            }
+            Err(error) if error.is::<bug_changes::Refused>() => Err(Undeliverable(error).into()),
+            Err(error) => Err(error),
         }
     }
 

@@ -2,6 +2,7 @@
 //! changes the database in one transaction and returns an `AppResult`.
 
 pub mod accounts;
+pub mod bugs;
 pub mod critpath;
 pub mod karma;
 pub mod mails;

@@ -83,18 +83,9 @@ impl UpdateContext {
         self.update.user_id.and_then(|id| self.users.get(&id))
     }
 
-    /// `get_title(nvr=True, beautify=True)`: the display name, or `A`, `A and B`,
-    /// `A, B, and N more`.
     fn beautiful_title(&self) -> String {
-        if !self.update.display_name.is_empty() {
-            return self.update.display_name.clone();
-        }
         let nvrs: Vec<&str> = self.builds.iter().map(|b| b.nvr.as_str()).collect();
-        match nvrs.len() {
-            0 => self.update.alias.clone(),
-            1 | 2 => nvrs.join(" and "),
-            n => format!("{}, and {} more", nvrs[..2].join(", "), n - 2),
-        }
+        crate::services::updates::beautiful_nvr_title(&self.update, &nvrs)
     }
 
     /// `Update.title`: the NVRs sorted, space-separated.

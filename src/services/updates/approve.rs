@@ -179,6 +179,7 @@ fn push_to_stable_directly(
     update.pushed = true;
     update.date_stable = Some(ctx.now);
     update.save(conn)?;
+    crate::services::bugs::queue_pushed(conn, ctx.settings, update, "stable", ctx.now)?;
     system_comment(
         conn,
         ctx,

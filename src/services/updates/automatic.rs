@@ -273,17 +273,20 @@ pub fn create(
             },
         )?,
     };
-    if !ctx.settings.rules.bz_exclude_rels.contains(&release.name) {
+    let bugs = if ctx.settings.rules.bz_exclude_rels.contains(&release.name) {
+        Vec::new()
+    } else {
         set_bugs(
             conn,
             &mut update,
             &bugs_in(changelog, &ctx.settings.rules.bz_regex),
-        )?;
-    }
+        )?
+    };
     if ctx.settings.rules.test_gating_required {
         update.test_gating_status = Some(TestGatingStatus::Waiting);
     }
     update.save(conn)?;
+    crate::services::bugs::queue_submitted(conn, ctx.settings, &update, &bugs, ctx.now)?;
     system_comment(conn, ctx, &update, "This update was automatically created")?;
     if !signed {
         let ops = tag_all(std::slice::from_ref(&build), &release.pending_signing_tag);

@@ -45,6 +45,19 @@ impl Caveat {
     }
 }
 
+/// Bodhi's `get_title(nvr=True, beautify=True)`: the display name, or of the NVRs (in the
+/// update's order) `A`, `A and B`, `A, B, and N more`.
+pub fn beautiful_nvr_title(update: &Update, nvrs: &[&str]) -> String {
+    if !update.display_name.is_empty() {
+        return update.display_name.clone();
+    }
+    match nvrs.len() {
+        0 => update.alias.clone(),
+        1 | 2 => nvrs.join(" and "),
+        n => format!("{}, and {} more", nvrs[..2].join(", "), n - 2),
+    }
+}
+
 /// What a service needs besides the database, and what it leaves to do after the commit.
 pub struct Ctx<'a> {
     pub settings: &'a Settings,

@@ -469,7 +469,7 @@ pub fn create(
         for (build, package) in &release_builds {
             attach_build(conn, build, package, update.id, signed)?;
         }
-        set_bugs(conn, &mut update, &form.bugs)?;
+        let bugs = set_bugs(conn, &mut update, &form.bugs)?;
         let days = mandatory_days(&update, release, &ctx.settings.rules);
         if days > update.stable_days {
             update.stable_days = days;
@@ -492,6 +492,7 @@ pub fn create(
             ));
         }
         update.save(conn)?;
+        crate::services::bugs::queue_submitted(conn, ctx.settings, &update, &bugs, ctx.now)?;
         if form.from_tag.is_none() {
             requests::set_request(conn, ctx, &mut update, UpdateRequest::Testing, user.name())?;
         } else {
@@ -753,6 +754,7 @@ pub fn edit(
     update.critpath_groups = groups;
     update.date_modified = Some(ctx.now);
     update.save(conn)?;
+    crate::services::bugs::queue_submitted(conn, ctx.settings, &update, &new_bugs, ctx.now)?;
     crate::services::messages::edit(
         conn,
         ctx,
