@@ -248,6 +248,11 @@ pub struct MailSettings {
     pub email_domain: String,
     /// The prefix of subjects: `[Fedora Update] [comment] ...` (Bodhi's is fixed).
     pub subject_prefix: String,
+    /// Where stable pushes announce each build, per release id prefix in lower case with `_`
+    /// for `-` (Bodhi's `<prefix>_announce_list`): `fedora = "package-announce@..."`.
+    pub announce_lists: BTreeMap<String, String>,
+    /// Where testing pushes send the updates-testing digest (`<prefix>_test_announce_list`).
+    pub test_announce_lists: BTreeMap<String, String>,
 }
 
 impl Default for MailSettings {
@@ -266,6 +271,8 @@ impl Default for MailSettings {
             message_id_domain: "localhost".into(),
             email_domain: "localhost".into(),
             subject_prefix: "[Fedora Update]".into(),
+            announce_lists: BTreeMap::new(),
+            test_announce_lists: BTreeMap::new(),
         }
     }
 }

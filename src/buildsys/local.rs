@@ -11,7 +11,7 @@ use crate::models::now;
 
 use super::{
     BuildInfo, BuildSystem, BuildsysError, BuildsysResult, ChangelogEntry, ListTaggedOptions,
-    RpmInfo, TagInfo, TagOp, TaggedBuild,
+    RpmInfo, SourceHeader, TagInfo, TagOp, TaggedBuild,
 };
 
 #[derive(Clone)]
@@ -309,6 +309,19 @@ impl BuildSystem for LocalBuildSystem {
             return Ok(Vec::new());
         }
         super::rpmfile::RpmHeader::changelog(&path).map_err(BuildsysError::Invalid)
+    }
+
+    fn source_header(&self, nvr: &str) -> BuildsysResult<SourceHeader> {
+        let mut conn = self.conn()?;
+        let build = existing_build(&mut conn, nvr)?;
+        let path = self.root.join(format!(
+            "packages/{}/{}/{}/src/{nvr}.src.rpm",
+            build.package_name, build.version, build.release
+        ));
+        if !path.is_file() {
+            return Ok(SourceHeader::default());
+        }
+        super::rpmfile::RpmHeader::source_header(&path).map_err(BuildsysError::Invalid)
     }
 
     fn list_side_tags(&self, user: Option<&str>) -> BuildsysResult<Vec<TagInfo>> {

@@ -69,6 +69,16 @@ pub struct RpmInfo {
     pub buildtime: i64,
 }
 
+/// The header fields of a source RPM that update notices show.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourceHeader {
+    pub summary: String,
+    pub description: String,
+    pub url: String,
+    /// Newest first.
+    pub changelog: Vec<ChangelogEntry>,
+}
+
 /// One entry of a source RPM's `%changelog`, as RPM stores it (newest first).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangelogEntry {
@@ -197,6 +207,9 @@ pub trait BuildSystem: Send + Sync {
     /// The `%changelog` of a build's source RPM, newest first; empty when the build system
     /// has no such file (Koji's `getRPMHeaders` answers `{}`).
     fn changelog(&self, nvr: &str) -> BuildsysResult<Vec<ChangelogEntry>>;
+    /// What update notices show of a build's source RPM; empty fields when the build system
+    /// has no such file.
+    fn source_header(&self, nvr: &str) -> BuildsysResult<SourceHeader>;
     /// Side tags (tags whose extra has `sidetag: true`), optionally of one user, by name.
     fn list_side_tags(&self, user: Option<&str>) -> BuildsysResult<Vec<TagInfo>>;
     fn tag_build(&self, tag: &str, nvr: &str, who: &str) -> BuildsysResult<()>;

@@ -85,6 +85,19 @@ impl RpmHeader {
             .collect())
     }
 
+    /// The fields update notices show, with the `%changelog`.
+    pub fn source_header(path: &Path) -> Result<super::SourceHeader, String> {
+        let describe = |e: rpm::Error| format!("{}: not a readable RPM: {e}", path.display());
+        let meta = PackageMetadata::open(path).map_err(describe)?;
+        let text = |value: Result<&str, rpm::Error>| value.unwrap_or_default().to_owned();
+        Ok(super::SourceHeader {
+            summary: text(meta.get_summary()),
+            description: text(meta.get_description()),
+            url: text(meta.get_url()),
+            changelog: Self::changelog(path)?,
+        })
+    }
+
     pub fn nvr(&self) -> String {
         format!("{}-{}-{}", self.name, self.version, self.release)
     }

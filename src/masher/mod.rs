@@ -8,6 +8,7 @@
 
 pub mod containers;
 pub mod events;
+pub mod notices;
 pub mod repo;
 pub mod repos;
 pub mod steps;

@@ -27,6 +27,7 @@ use crate::services::updates::{Ctx, compare_evr, karma_of, known_tags, split_nvr
 use crate::state::AppState;
 
 use super::events;
+use super::notices;
 use super::work::Work;
 
 /// Called before each step with its name (the name of its checkpoint): renews nothing itself
@@ -47,6 +48,7 @@ pub const STEP_NAMES: &[&str] = &[
     "skopeo_copies",
     "mark_status_changes",
     "status_comments",
+    "send_notices",
     "unlock_updates",
     "thresholds_and_obsoleting",
     "cleaning",
@@ -135,6 +137,10 @@ pub fn run(
     if !work.done("status_comments") {
         heartbeat("status_comments")?;
         status_comments(state, conn, work)?;
+    }
+    if !work.done("send_notices") {
+        heartbeat("send_notices")?;
+        send_notices(state, conn, work, content_type)?;
     }
     if !work.done("unlock_updates") {
         heartbeat("unlock_updates")?;
@@ -562,6 +568,38 @@ fn status_comments(
         Ok(())
     })?;
     Ok(())
+}
+
+/// Bodhi's `send_stable_announcements` and, for RPM testing pushes, `send_testing_digest`.
+fn send_notices(
+    state: &AppState,
+    conn: &mut DbConnection,
+    work: &mut Work,
+    content_type: Option<ContentType>,
+) -> anyhow::Result<()> {
+    let lists = match work.request() {
+        UpdateRequest::Stable => &state.settings.mail.announce_lists,
+        _ => &state.settings.mail.test_announce_lists,
+    };
+    let digest = work.request() != UpdateRequest::Stable && content_type == Some(ContentType::Rpm);
+    let wanted = (work.request() == UpdateRequest::Stable || digest)
+        && lists.contains_key(&work.release.id_prefix.to_lowercase().replace('-', "_"));
+    let facts = if wanted {
+        let nvrs: Vec<String> = work.builds(conn)?.into_iter().map(|b| b.nvr).collect();
+        notices::gather(state.buildsys.as_ref(), &work.release, &nvrs)?
+    } else {
+        Default::default()
+    };
+    write_transaction(conn, |conn| -> anyhow::Result<()> {
+        if wanted && work.request() == UpdateRequest::Stable {
+            notices::queue_announcements(conn, &state.settings, work, &facts)?;
+        } else if wanted {
+            notices::queue_testing_digest(conn, &state.settings, work, &facts)?;
+        }
+        work.mark_done("send_notices");
+        work.save(conn)?;
+        Ok(())
+    })
 }
 
 fn unlock_updates(conn: &mut DbConnection, work: &mut Work) -> anyhow::Result<()> {

@@ -181,6 +181,7 @@ const STEPS: &[&str] = &[
     "compose_done",
     "mark_status_changes",
     "status_comments",
+    "send_notices",
     "unlock_updates",
     "thresholds_and_obsoleting",
 ];

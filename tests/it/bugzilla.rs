@@ -26,7 +26,7 @@ fn bug(id: i32, component: &str, summary: &str) -> FakeBug {
     }
 }
 
-fn start_bugzilla(bugs: Vec<FakeBug>) -> RunningBugzilla {
+pub(crate) fn start_bugzilla(bugs: Vec<FakeBug>) -> RunningBugzilla {
     RunningBugzilla::start(BugzillaConfig {
         api_key: Some(API_KEY.into()),
         bugs,
@@ -35,7 +35,7 @@ fn start_bugzilla(bugs: Vec<FakeBug>) -> RunningBugzilla {
     .unwrap()
 }
 
-fn use_bugzilla(settings: &mut Settings, bugzilla: &RunningBugzilla) {
+pub(crate) fn use_bugzilla(settings: &mut Settings, bugzilla: &RunningBugzilla) {
     settings.bugzilla.tracker = BugTracker::Bugzilla;
     settings.bugzilla.url = bugzilla.url();
     settings.bugzilla.api_key = API_KEY.into();
@@ -58,7 +58,7 @@ async fn deliver_pending(state: &AppState) -> Pass {
     }
 }
 
-fn deliver_all(state: &AppState) -> Pass {
+pub(crate) fn deliver_all(state: &AppState) -> Pass {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -66,7 +66,7 @@ fn deliver_all(state: &AppState) -> Pass {
         .block_on(deliver_pending(state))
 }
 
-fn changes_to(bugzilla: &RunningBugzilla, id: i32) -> Vec<RecordedUpdate> {
+pub(crate) fn changes_to(bugzilla: &RunningBugzilla, id: i32) -> Vec<RecordedUpdate> {
     bugzilla
         .bugzilla
         .updates()
@@ -177,7 +177,7 @@ async fn without_a_tracker_nothing_is_queued_for_bugzilla() {
 }
 
 /// The demo's bugs as the fake Bugzilla knows them.
-fn demo_bugs() -> Vec<FakeBug> {
+pub(crate) fn demo_bugs() -> Vec<FakeBug> {
     vec![
         bug(
             2400123,
@@ -198,7 +198,7 @@ fn demo_bugs() -> Vec<FakeBug> {
 }
 
 /// Asks for stable as a maintainer would once the update has been in testing long enough.
-fn request_stable(state: &AppState, nvr: &str) -> String {
+pub(crate) fn request_stable(state: &AppState, nvr: &str) -> String {
     let mut conn = state.db.conn().unwrap();
     let build = pipal::models::build::Build::by_nvr(&mut conn, nvr)
         .unwrap()

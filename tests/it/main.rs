@@ -22,6 +22,7 @@ mod lifecycle;
 mod masher;
 mod migrations;
 mod models;
+mod notices;
 mod notify;
 mod repos;
 mod signing;

@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 use crate::repos::{demo_with, push_request};
 use crate::support::{TestDb, ok};
 
-const PREFIX: &str = "org.fedoraproject.prod";
+pub(crate) const PREFIX: &str = "org.fedoraproject.prod";
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -47,7 +47,7 @@ fn deliver_all(state: &AppState) -> Pass {
     runtime().block_on(deliver_pending(state))
 }
 
-fn lines(path: &Path) -> Vec<Value> {
+pub(crate) fn lines(path: &Path) -> Vec<Value> {
     std::fs::read_to_string(path)
         .unwrap_or_default()
         .lines()
@@ -71,7 +71,7 @@ fn entries(state: &AppState) -> Vec<OutboxEntry> {
 
 /// Runs `check_messages.py file` on a capture when a Python with fedora-messaging and
 /// bodhi-messages is configured.
-fn check_with_bodhi_messages(capture: &Path, count: usize) {
+pub(crate) fn check_with_bodhi_messages(capture: &Path, count: usize) {
     let Ok(python) = std::env::var("PIPAL_TEST_MESSAGES_PYTHON") else {
         eprintln!("check_messages.py skipped: PIPAL_TEST_MESSAGES_PYTHON is not set");
         return;

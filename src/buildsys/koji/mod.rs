@@ -13,7 +13,7 @@ pub use client::{KojiAuth, KojiCall, KojiClient, KojiError, RetryPolicy};
 
 use super::{
     BuildInfo, BuildSystem, BuildsysError, BuildsysResult, ChangelogEntry, ListTaggedOptions,
-    RpmInfo, TagInfo, TagOp, TaggedBuild,
+    RpmInfo, SourceHeader, TagInfo, TagOp, TaggedBuild,
 };
 use crate::config::{KojiAuthKind, KojiSettings};
 use client::codes;
@@ -293,6 +293,36 @@ impl BuildSystem for KojiBuildSystem {
                 json!(["changelogtime", "changelogname", "changelogtext"]),
             );
         parse::changelog(&self.call(call)?)
+    }
+
+    fn source_header(&self, nvr: &str) -> BuildsysResult<SourceHeader> {
+        let call = KojiCall::new("getRPMHeaders", vec![])
+            .kwarg("rpmID", json!(format!("{nvr}.src")))
+            .kwarg(
+                "headers",
+                json!([
+                    "summary",
+                    "description",
+                    "url",
+                    "changelogtime",
+                    "changelogname",
+                    "changelogtext"
+                ]),
+            );
+        let value = self.call(call)?;
+        let text = |key: &str| {
+            value
+                .get(key)
+                .and_then(|v| v.as_str())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        Ok(SourceHeader {
+            summary: text("summary"),
+            description: text("description"),
+            url: text("url"),
+            changelog: parse::changelog(&value)?,
+        })
     }
 
     fn list_side_tags(&self, user: Option<&str>) -> BuildsysResult<Vec<TagInfo>> {
