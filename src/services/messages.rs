@@ -192,6 +192,46 @@ pub fn edit(
     )
 }
 
+/// A build as the ready-for-testing message names it: Koji's build and task ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KojiBuildRef {
+    pub nvr: String,
+    pub id: i32,
+    pub task_id: Option<i32>,
+}
+
+/// `bodhi.update.status.testing.koji-build-group.build.complete` (v3): the update's builds are
+/// ready for CI (created, builds changed, or tests re-triggered by `agent`).
+pub fn ready_for_testing(
+    conn: &mut DbConnection,
+    ctx: &Ctx<'_>,
+    update: &Update,
+    agent: &str,
+    builds: &[KojiBuildRef],
+    retrigger: bool,
+) -> QueryResult<()> {
+    let artifact_builds: Vec<Value> = builds
+        .iter()
+        .map(|b| json!({"type": "koji-build", "id": b.id, "task_id": b.task_id, "nvr": b.nvr}))
+        .collect();
+    let mut body = json!({
+        "agent": agent,
+        "artifact": {"type": "koji-build-group", "builds": artifact_builds},
+        "update": update_json(conn, ctx.settings, update, ctx.now)?,
+    });
+    if retrigger {
+        body["re-trigger"] = json!(true);
+    }
+    queue(
+        conn,
+        &update_key(update, "ready_for_testing", ctx),
+        "bodhi.update.status.testing.koji-build-group.build.complete",
+        "bodhi.update.status.testing.v3",
+        body,
+        ctx.now,
+    )
+}
+
 /// `bodhi.buildroot_override.tag` or `.untag` `{override}`.
 pub fn override_changed(
     conn: &mut DbConnection,

@@ -467,37 +467,64 @@ mod workflow {
         )
         .await;
 
+        post_ok(
+            &app,
+            w.token("pete"),
+            &format!("/updates/{alias}/trigger-tests"),
+            json!({}),
+        )
+        .await;
+
         let pass = deliver_pending(&w.state).await;
         assert_eq!(pass.failed, 0);
         let keys = routing_keys(&file);
+        let ready = "bodhi.update.status.testing.koji-build-group.build.complete";
         assert_eq!(
             keys,
             [
                 "bodhi.update.request.testing",
+                ready,
                 "bodhi.update.request.revoke",
                 "bodhi.update.comment",
                 "bodhi.update.edit",
                 "bodhi.buildroot_override.tag",
                 "bodhi.buildroot_override.untag",
+                ready,
             ],
             "no message for the system's comments"
         );
         let sent = lines(&file);
-        assert_eq!(sent[1]["body"]["update"]["request"], Value::Null);
-        assert_eq!(sent[1]["body"]["agent"], "alice");
-        assert_eq!(sent[2]["body"]["comment"]["text"], "Works, thanks @alice.");
+        let build_id = w
+            .state
+            .buildsys
+            .get_build("nano-8.2-1.fc44")
+            .unwrap()
+            .unwrap()
+            .id;
+        assert_eq!(sent[1]["body"]["agent"], "bodhi");
         assert_eq!(
-            sent[2]["body"]["comment"]["update"]["alias"],
+            sent[1]["body"]["artifact"],
+            json!({"type": "koji-build-group", "builds": [
+                {"type": "koji-build", "id": build_id, "task_id": null, "nvr": "nano-8.2-1.fc44"}]})
+        );
+        assert_eq!(sent[1]["body"].get("re-trigger"), None);
+        assert_eq!(sent[2]["body"]["update"]["request"], Value::Null);
+        assert_eq!(sent[2]["body"]["agent"], "alice");
+        assert_eq!(sent[3]["body"]["comment"]["text"], "Works, thanks @alice.");
+        assert_eq!(
+            sent[3]["body"]["comment"]["update"]["alias"],
             alias.as_str()
         );
-        assert_eq!(sent[2]["headers"]["fedora_messaging_user_bob"], true);
-        assert_eq!(sent[2]["headers"]["fedora_messaging_rpm_nano"], true);
-        assert_eq!(sent[3]["body"]["new_bugs"], json!([1234]));
+        assert_eq!(sent[3]["headers"]["fedora_messaging_user_bob"], true);
+        assert_eq!(sent[3]["headers"]["fedora_messaging_rpm_nano"], true);
+        assert_eq!(sent[4]["body"]["new_bugs"], json!([1234]));
         assert_eq!(
-            sent[5]["body"]["override"]["nvr"], "vim-9.2-1.fc44",
+            sent[6]["body"]["override"]["nvr"], "vim-9.2-1.fc44",
             "{}",
-            sent[5]
+            sent[6]
         );
+        assert_eq!(sent[7]["body"]["agent"], "pete");
+        assert_eq!(sent[7]["body"]["re-trigger"], true);
         check_with_bodhi_messages(&file, sent.len());
     }
 
@@ -531,6 +558,7 @@ mod workflow {
             keys,
             [
                 "bodhi.update.request.testing",
+                "bodhi.update.status.testing.koji-build-group.build.complete",
                 "bodhi.update.comment",
                 "bodhi.update.request.stable",
                 "bodhi.update.karma.threshold.reach",
@@ -538,7 +566,7 @@ mod workflow {
             ],
             "the stable karma (2, the release's minimum) is reached by the second +1"
         );
-        let threshold = &lines(&file)[3];
+        let threshold = &lines(&file)[4];
         assert_eq!(threshold["body"]["status"], "stable");
         assert_eq!(
             threshold["headers"]["fedora_messaging_schema"],

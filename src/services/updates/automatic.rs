@@ -288,6 +288,14 @@ pub fn create(
     update.save(conn)?;
     crate::services::bugs::queue_submitted(conn, ctx.settings, &update, &bugs, ctx.now)?;
     system_comment(conn, ctx, &update, "This update was automatically created")?;
+    if content_type == ContentType::Rpm {
+        let build = crate::services::messages::KojiBuildRef {
+            nvr: info.nvr.clone(),
+            id: info.id,
+            task_id: info.task_id,
+        };
+        crate::services::messages::ready_for_testing(conn, ctx, &update, "bodhi", &[build], false)?;
+    }
     if !signed {
         let ops = tag_all(std::slice::from_ref(&build), &release.pending_signing_tag);
         ctx.tag(conn, &update, agent, ops)?;

@@ -18,6 +18,7 @@ use crate::models::package::Package;
 use crate::models::release::Release;
 use crate::models::update::{NewUpdate, Update, new_alias};
 use crate::services::accounts::CurrentUser;
+use crate::services::messages::{self, KojiBuildRef};
 use crate::services::requirements::{mandatory_days, min_karma};
 use crate::services::{critpath, permissions};
 
@@ -52,10 +53,24 @@ pub struct UpdateForm {
 #[derive(Debug, Clone)]
 pub struct CheckedBuild {
     pub nvr: String,
+    /// The build system's build id, and the task that built it.
+    pub build_id: i32,
+    pub task_id: Option<i32>,
     pub name: String,
     pub content_type: ContentType,
     pub epoch: Option<i32>,
     pub release: Release,
+}
+
+/// The agent of ready-for-testing messages Pipal sends by itself (Bodhi's).
+const SYSTEM_AGENT: &str = "bodhi";
+
+fn koji_ref(build: &CheckedBuild) -> KojiBuildRef {
+    KojiBuildRef {
+        nvr: build.nvr.clone(),
+        id: build.build_id,
+        task_id: build.task_id,
+    }
 }
 
 /// Python's repr of a list of strings, as Bodhi's messages show it.
@@ -184,6 +199,8 @@ pub fn check_builds(
         }
         checked.push(CheckedBuild {
             nvr: nvr.clone(),
+            build_id: info.id,
+            task_id: info.task_id,
             name: info.package_name.clone(),
             content_type,
             epoch: info.epoch.or(Some(0)),
@@ -505,6 +522,10 @@ pub fn create(
             update.test_gating_status = Some(crate::db::types::TestGatingStatus::Waiting);
             update.save(conn)?;
         }
+        if content_type == ContentType::Rpm {
+            let refs: Vec<KojiBuildRef> = release_builds.iter().map(|(b, _)| koji_ref(b)).collect();
+            messages::ready_for_testing(conn, ctx, &update, SYSTEM_AGENT, &refs, false)?;
+        }
         updates.push(update);
     }
     for update in &mut updates {
@@ -755,11 +776,15 @@ pub fn edit(
     update.date_modified = Some(ctx.now);
     update.save(conn)?;
     crate::services::bugs::queue_submitted(conn, ctx.settings, &update, &new_bugs, ctx.now)?;
-    crate::services::messages::edit(
+    if (!new_nvrs.is_empty() || !removed_nvrs.is_empty()) && content_type == ContentType::Rpm {
+        let refs: Vec<KojiBuildRef> = checked.iter().map(koji_ref).collect();
+        messages::ready_for_testing(conn, ctx, &update, SYSTEM_AGENT, &refs, false)?;
+    }
+    messages::edit(
         conn,
         ctx,
         &update,
-        &crate::services::messages::Edit {
+        &messages::Edit {
             agent: user.name(),
             new_bugs: &new_bugs,
             new_builds: &new_nvrs,

@@ -19,6 +19,7 @@ use crate::json::objects::UpdateJson;
 use crate::models::release::Release;
 use crate::models::search::UpdateFilter;
 use crate::models::update::Update;
+use crate::services::messages::KojiBuildRef;
 use crate::services::permissions;
 use crate::services::updates::save::{self as save_service, UpdateForm};
 use crate::services::updates::{Caveat, compare_evr, requests, split_nvr};
@@ -634,11 +635,12 @@ pub async fn trigger_tests(
     let mut groups = accounts.mandatory_packager_groups.clone();
     groups.extend(accounts.qa_groups.iter().cloned());
     require_any_group(&user, &groups)?;
-    let app = state.clone();
-    let body = state
+    let requester = user.name().to_owned();
+    let checked_alias = alias.clone();
+    let builds = state
         .db
         .run(move |conn| {
-            let update = Update::by_alias(conn, &alias)?
+            let update = Update::by_alias(conn, &checked_alias)?
                 .ok_or_else(|| AppError::not_found("url", "id", "Invalid update id"))?;
             let release = crate::models::release::Release::by_id(conn, update.release_id)?;
             permissions::check_qa_acls(conn, &user, &update, &release, &accounts)?;
@@ -649,8 +651,47 @@ pub async fn trigger_tests(
                     "Update is not in testing status",
                 ));
             }
-            update_only_json(conn, &app, &alias)
+            Ok(crate::models::build::Build::for_updates(
+                conn,
+                &[update.id],
+            )?)
         })
+        .await?;
+    // Bodhi re-publishes the ready-for-testing message for RPM updates only.
+    if builds.iter().all(|b| b.content_type == ContentType::Rpm) {
+        let app = state.clone();
+        let refs = web::block(move || -> AppResult<Vec<KojiBuildRef>> {
+            builds
+                .iter()
+                .map(|b| {
+                    let info = app.buildsys.get_build(&b.nvr)?.ok_or_else(|| {
+                        AppError::invalid("body", "builds", format!("Unknown build: {}", b.nvr))
+                    })?;
+                    Ok(KojiBuildRef {
+                        nvr: b.nvr.clone(),
+                        id: info.id,
+                        task_id: info.task_id,
+                    })
+                })
+                .collect()
+        })
+        .await
+        .map_err(|e| AppError::Unavailable(format!("the build system call stopped: {e}")))??;
+        let target = alias.clone();
+        apply(&state, move |conn, ctx| {
+            let update = Update::by_alias(conn, &target)?
+                .ok_or_else(|| AppError::not_found("url", "id", "Invalid update id"))?;
+            crate::services::messages::ready_for_testing(
+                conn, ctx, &update, &requester, &refs, true,
+            )?;
+            Ok(())
+        })
+        .await?;
+    }
+    let app = state.clone();
+    let body = state
+        .db
+        .run(move |conn| update_only_json(conn, &app, &alias))
         .await?;
     Ok(respond::raw(&req, StatusCode::OK, body))
 }
