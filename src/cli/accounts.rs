@@ -4,7 +4,9 @@ use anyhow::bail;
 use clap::Subcommand;
 
 use super::{Context, read_stdin_line, split_list};
+use crate::models::mail_preferences::{self, MailPreferences};
 use crate::models::now;
+use crate::models::update::Update;
 use crate::models::user::{ApiToken, Group, User};
 use crate::services::accounts::{self, UserSpec};
 
@@ -40,6 +42,29 @@ pub enum UserCommand {
     Passwd { name: String },
     /// List users with their groups.
     List,
+    /// Show a user's mail choices, and change them: comment notifications on or off, copies
+    /// of their own comments, updates muted.
+    Mail {
+        name: String,
+        #[arg(long, value_name = "on|off", value_parser = on_off)]
+        notifications: Option<bool>,
+        #[arg(long, value_name = "on|off", value_parser = on_off)]
+        own_comments: Option<bool>,
+        /// Stop mail about this update (repeatable).
+        #[arg(long, value_name = "ALIAS")]
+        mute: Vec<String>,
+        /// Resume mail about this update (repeatable).
+        #[arg(long, value_name = "ALIAS")]
+        unmute: Vec<String>,
+    },
+}
+
+fn on_off(value: &str) -> Result<bool, String> {
+    match value {
+        "on" | "yes" | "true" => Ok(true),
+        "off" | "no" | "false" => Ok(false),
+        other => Err(format!("`{other}` is neither on nor off")),
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -127,6 +152,43 @@ pub fn run_user(ctx: &Context, command: UserCommand) -> anyhow::Result<()> {
             let password = read_stdin_line()?;
             accounts::set_password(&mut conn, &name, Some(&password))?;
             println!("password of {name} set");
+        }
+        UserCommand::Mail {
+            name,
+            notifications,
+            own_comments,
+            mute,
+            unmute,
+        } => {
+            let user = accounts::existing_user(&mut conn, &name)?;
+            crate::db::write_transaction(&mut conn, |conn| -> anyhow::Result<()> {
+                let mut preferences = MailPreferences::of(conn, user.id)?;
+                preferences.notifications = notifications.unwrap_or(preferences.notifications);
+                preferences.own_comments = own_comments.unwrap_or(preferences.own_comments);
+                preferences.save(conn)?;
+                for (aliases, muted) in [(&mute, true), (&unmute, false)] {
+                    for alias in aliases {
+                        let Some(update) = Update::by_alias(conn, alias)? else {
+                            bail!("no update {alias}");
+                        };
+                        mail_preferences::set_muted(conn, user.id, update.id, muted, now())?;
+                    }
+                }
+                Ok(())
+            })?;
+            let preferences = MailPreferences::of(&mut conn, user.id)?;
+            let on = |b: bool| if b { "on" } else { "off" };
+            println!("notifications: {}", on(preferences.notifications));
+            println!("own comments:  {}", on(preferences.own_comments));
+            let muted = mail_preferences::muted_updates(&mut conn, user.id)?;
+            println!(
+                "muted:         {}",
+                if muted.is_empty() {
+                    "-".to_owned()
+                } else {
+                    muted.join(" ")
+                }
+            );
         }
         UserCommand::List => {
             let users = User::list(&mut conn)?;

@@ -379,6 +379,25 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    mail_preferences (user_id) {
+        user_id -> Integer,
+        notifications -> Bool,
+        own_comments -> Bool,
+    }
+}
+
+diesel::table! {
+    mail_mutes (user_id, update_id) {
+        user_id -> Integer,
+        update_id -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(mail_preferences -> users (user_id));
+diesel::joinable!(mail_mutes -> users (user_id));
+diesel::joinable!(mail_mutes -> updates (update_id));
 diesel::joinable!(user_groups -> users (user_id));
 diesel::joinable!(user_groups -> groups (group_id));
 diesel::joinable!(api_tokens -> users (user_id));
@@ -408,6 +427,8 @@ diesel::joinable!(buildsys_tag_listing -> buildsys_builds (build_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
+    mail_preferences,
+    mail_mutes,
     groups,
     user_groups,
     api_tokens,

@@ -8,6 +8,7 @@ pub mod buildsys;
 pub mod comment;
 pub mod compose;
 pub mod job;
+pub mod mail_preferences;
 pub mod oidc;
 pub mod outbox;
 pub mod overrides;

@@ -3,7 +3,7 @@
 use actix_web::web;
 
 use super::api::{
-    builds, comments, composes, misc, overrides, packages, releases, schemas, updates, users,
+    builds, comments, composes, mail, misc, overrides, packages, releases, schemas, updates, users,
 };
 use super::{health, oidc, session};
 
@@ -29,6 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(updates::waive_test_results)
         .service(updates::get_test_results)
         .service(updates::trigger_tests)
+        .service(mail::mute)
         .service(releases::list)
         .service(releases::save)
         .service(releases::list_alias)
@@ -36,6 +37,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(builds::list)
         .service(builds::get)
         .service(users::list)
+        .service(mail::get)
+        .service(mail::save)
         .service(users::get)
         .service(packages::list)
         .service(comments::list)

@@ -542,3 +542,39 @@ fn serve_answers_and_stops_cleanly_on_sigterm() {
     let rest: Vec<String> = lines_rx.iter().collect();
     assert!(rest.iter().any(|l| l.contains("stopped")), "{rest:?}");
 }
+
+#[test]
+fn a_users_mail_choices_are_shown_and_changed() {
+    let db = TestDb::new();
+    ok(db.pipal(&["demo"]));
+    let shown = ok(db.pipal(&["user", "mail", "bob"]));
+    assert!(shown.contains("notifications: on\n"), "{shown}");
+    assert!(shown.contains("own comments:  off\n"), "{shown}");
+    let mut conn = db.conn();
+    let alias = pipal::models::update::Update::by_id(&mut conn, 1)
+        .unwrap()
+        .alias;
+    let changed = ok(db.pipal(&[
+        "user",
+        "mail",
+        "bob",
+        "--notifications",
+        "off",
+        "--mute",
+        &alias,
+    ]));
+    assert!(changed.contains("notifications: off\n"), "{changed}");
+    assert!(
+        changed.contains(&format!("muted:         {alias}\n")),
+        "{changed}"
+    );
+    let refused = db.pipal(&["user", "mail", "bob", "--mute", "FEDORA-2026-nope"]);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("no update FEDORA-2026-nope"),
+        "{}",
+        stderr(&refused)
+    );
+    let bad = db.pipal(&["user", "mail", "bob", "--own-comments", "maybe"]);
+    assert!(!bad.status.success());
+}

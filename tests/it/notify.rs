@@ -613,6 +613,98 @@ mod mail {
     }
 
     #[actix_web::test]
+    async fn users_choose_their_comment_mail() {
+        let maildir = tempfile::tempdir().unwrap();
+        let w = World::with_state(|s| {
+            s.mail.transport = MailTransport::File;
+            s.mail.dir = maildir.path().to_owned();
+        });
+        w.candidate("nano-8.2-1.fc44");
+        let app = init_service(pipal::web::app(w.state.clone())).await;
+        let alias = submit(&app, &w, "alice", &["nano-8.2-1.fc44"]).await;
+        let comment = |who: &'static str, text: &'static str| {
+            let (app, w, alias) = (&app, &w, alias.clone());
+            async move {
+                post_ok(
+                    app,
+                    w.token(who),
+                    "/comments/",
+                    json!({"update": alias, "text": text}),
+                )
+                .await;
+            }
+        };
+        comment("bob", "Works for me.").await;
+        comment("tess", "Here too.").await;
+        deliver_pending(&w.state).await;
+        let before = mails(maildir.path()).len();
+
+        // alice mutes the update, bob turns comment mail off, tess wants her own comments.
+        let muted = post_ok(
+            &app,
+            w.token("alice"),
+            &format!("/updates/{alias}/mail"),
+            json!({"muted": true}),
+        )
+        .await;
+        assert_eq!(muted, json!({"alias": alias, "muted": true}));
+        post_ok(
+            &app,
+            w.token("bob"),
+            "/users/bob/mail",
+            json!({"notifications": false}),
+        )
+        .await;
+        let tess = post_ok(
+            &app,
+            w.token("tess"),
+            "/users/tess/mail",
+            json!({"own_comments": true}),
+        )
+        .await;
+        assert_eq!(
+            tess,
+            json!({"name": "tess", "notifications": true, "own_comments": true, "muted_updates": []})
+        );
+        let refused = crate::support::world::post(
+            &app,
+            w.token("bob"),
+            "/users/alice/mail",
+            json!({"notifications": false}),
+        )
+        .await;
+        assert_eq!(refused.status, 403);
+
+        comment("tess", "Still fine a day later.").await;
+        deliver_pending(&w.state).await;
+        let after: Vec<String> = mails(maildir.path())[before..]
+            .iter()
+            .map(|(to, _)| to.clone())
+            .collect();
+        assert_eq!(
+            after,
+            ["tess@example.org"],
+            "only tess, who asked for her own"
+        );
+
+        // Unmuted, alice hears of the next comment again.
+        post_ok(
+            &app,
+            w.token("alice"),
+            &format!("/updates/{alias}/mail"),
+            json!({"muted": false}),
+        )
+        .await;
+        comment("bob", "One more.").await;
+        deliver_pending(&w.state).await;
+        let last: Vec<String> = mails(maildir.path())[before + 1..]
+            .iter()
+            .map(|(to, _)| to.clone())
+            .collect();
+        assert_eq!(last, ["alice@example.org", "tess@example.org"]);
+    }
+
+    #[actix_web::test]
     async fn comments_are_mailed_to_the_submitter_and_the_earlier_commenters() {
         let maildir = tempfile::tempdir().unwrap();
         let w = World::with_state(|s| {

@@ -5,10 +5,12 @@
 //! comment, the system's included, is mailed to the update's submitter and to everyone who
 //! commented on it before, except the system users, `anonymous` and the comment's author, one
 //! mail per recipient, with Bodhi's subject, `X-Bodhi-*` headers and thread references.
+//! Beyond Bodhi, users choose (`models::mail_preferences`): no comment mail at all, copies of
+//! their own comments, or silence about one update.
 
 pub mod text;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use askama::Template;
 use diesel::QueryResult;
@@ -19,6 +21,7 @@ use crate::db::types::OutboxKind;
 use crate::models::bug::Bug;
 use crate::models::build::Build;
 use crate::models::comment::Comment;
+use crate::models::mail_preferences::{self, MailPreferences};
 use crate::models::outbox::OutboxEntry;
 use crate::models::release::Release;
 use crate::models::update::Update;
@@ -44,7 +47,7 @@ struct UpdateContext {
     builds: Vec<Build>,
     bugs: Vec<Bug>,
     comments: Vec<Comment>,
-    users: std::collections::HashMap<i32, User>,
+    users: HashMap<i32, User>,
 }
 
 impl UpdateContext {
@@ -187,24 +190,57 @@ impl UpdateContext {
     }
 
     /// The submitter, then everyone who commented, as addresses (a user without one by
-    /// name), without the system users, `anonymous`, the author and `mail.exclude`.
-    fn recipients(&self, settings: &Settings, author: &str) -> BTreeSet<String> {
+    /// name), without the system users, `anonymous`, `mail.exclude`, users who turned
+    /// notifications off or muted the update, and the author unless they asked for copies of
+    /// their own comments.
+    fn recipients(
+        &self,
+        settings: &Settings,
+        author: &str,
+        choices: &MailChoices,
+    ) -> BTreeSet<String> {
         let address = |u: &User| u.email.clone().unwrap_or_else(|| u.name.clone());
+        let commenters = self
+            .comments
+            .iter()
+            .filter_map(|c| self.users.get(&c.user_id));
         let mut to = BTreeSet::new();
-        to.extend(self.owner().map(address));
-        for comment in &self.comments {
-            let Some(user) = self.users.get(&comment.user_id) else {
-                continue;
-            };
+        for user in self.owner().into_iter().chain(commenters) {
+            let wants = choices.wants(user.id);
             let skipped = user.name == "anonymous"
-                || user.name == author
-                || settings.accounts.system_users.contains(&user.name);
+                || (user.name == author && !wants.own_comments)
+                || settings.accounts.system_users.contains(&user.name)
+                || !wants.notifications
+                || choices.muted.contains(&user.id);
             if !skipped {
                 to.insert(address(user));
             }
         }
         to.retain(|a| !settings.mail.exclude.contains(a));
         to
+    }
+}
+
+/// What the people around an update chose: their preferences and who muted it.
+struct MailChoices {
+    preferences: HashMap<i32, MailPreferences>,
+    muted: BTreeSet<i32>,
+}
+
+impl MailChoices {
+    fn load(conn: &mut DbConnection, context: &UpdateContext) -> QueryResult<MailChoices> {
+        let ids: Vec<i32> = context.users.keys().copied().collect();
+        Ok(MailChoices {
+            preferences: MailPreferences::of_users(conn, &ids)?,
+            muted: mail_preferences::muted_by(conn, context.update.id)?,
+        })
+    }
+
+    fn wants(&self, user_id: i32) -> MailPreferences {
+        self.preferences
+            .get(&user_id)
+            .copied()
+            .unwrap_or_else(|| MailPreferences::defaults(user_id))
     }
 }
 
@@ -239,7 +275,8 @@ pub fn comment_notification(
         body.push('\n');
     }
     let headers = context.headers(settings, author);
-    for to in context.recipients(settings, author) {
+    let choices = MailChoices::load(conn, &context)?;
+    for to in context.recipients(settings, author, &choices) {
         let mail = MailPayload {
             from: settings.mail.from.clone(),
             to: to.clone(),

@@ -5,6 +5,7 @@
 pub mod builds;
 pub mod comments;
 pub mod composes;
+pub mod mail;
 pub mod misc;
 pub mod overrides;
 pub mod packages;

@@ -1,0 +1,2 @@
+DROP TABLE mail_mutes;
+DROP TABLE mail_preferences;

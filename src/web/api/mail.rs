@@ -1,0 +1,142 @@
+//! Pipal's mail choices (Bodhi has none): a user's comment-notification preferences, read and
+//! changed by the user (or an admin) at `/users/{name}/mail`, and muting one update's mail at
+//! `/updates/{alias}/mail`.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use serde::Serialize;
+
+use super::write::{apply, authorised, body_params};
+use crate::db::DbConnection;
+use crate::error::{AppError, AppResult};
+use crate::models::mail_preferences::{self, MailPreferences};
+use crate::models::update::Update;
+use crate::models::user::User;
+use crate::services::accounts::CurrentUser;
+use crate::services::permissions;
+use crate::state::AppState;
+use crate::web::auth::Auth;
+use crate::web::params::Validator;
+use crate::web::respond;
+
+#[derive(Serialize)]
+struct MailChoices {
+    name: String,
+    #[serde(flatten)]
+    preferences: MailPreferences,
+    muted_updates: Vec<String>,
+}
+
+fn choices_of(conn: &mut DbConnection, user: &User) -> AppResult<MailChoices> {
+    Ok(MailChoices {
+        name: user.name.clone(),
+        preferences: MailPreferences::of(conn, user.id)?,
+        muted_updates: mail_preferences::muted_updates(conn, user.id)?,
+    })
+}
+
+/// The user `name`, if `caller` may see and change their choices (themselves, or an admin).
+fn user_for(
+    conn: &mut DbConnection,
+    caller: &CurrentUser,
+    name: &str,
+    state: &AppState,
+) -> AppResult<User> {
+    let user = User::by_name(conn, name)?
+        .ok_or_else(|| AppError::not_found("url", "name", "No such user"))?;
+    if user.id != caller.user.id && !permissions::is_admin(caller, &state.settings.accounts) {
+        return Err(AppError::forbidden(
+            "url",
+            "name",
+            format!("{} may not see the mail choices of {name}", caller.name()),
+        ));
+    }
+    Ok(user)
+}
+
+#[get("/users/{name}/mail")]
+pub async fn get(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+    auth: Auth,
+) -> AppResult<HttpResponse> {
+    let caller = auth.require()?.clone();
+    let name = path.into_inner();
+    let app = state.clone();
+    let choices = state
+        .db
+        .run(move |conn| {
+            let user = user_for(conn, &caller, &name, &app)?;
+            choices_of(conn, &user)
+        })
+        .await?;
+    Ok(respond::json(&req, StatusCode::OK, &choices))
+}
+
+/// Sets `notifications` and/or `own_comments`; the others keep their value.
+#[post("/users/{name}/mail")]
+pub async fn save(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let params = body_params(&req, &body)?;
+    let caller = authorised(&auth, &params)?;
+    let mut v = Validator::new(&params);
+    let notifications = v.body_bool("notifications");
+    let own_comments = v.body_bool("own_comments");
+    v.finish()?;
+    let name = path.into_inner();
+    let app = state.get_ref().clone();
+    let choices = apply(&state, move |conn, _ctx| {
+        let user = user_for(conn, &caller, &name, &app)?;
+        let mut preferences = MailPreferences::of(conn, user.id)?;
+        preferences.notifications = notifications.unwrap_or(preferences.notifications);
+        preferences.own_comments = own_comments.unwrap_or(preferences.own_comments);
+        preferences.save(conn)?;
+        choices_of(conn, &user)
+    })
+    .await?;
+    Ok(respond::json(&req, StatusCode::OK, &choices))
+}
+
+#[derive(Serialize)]
+struct UpdateMail {
+    alias: String,
+    muted: bool,
+}
+
+/// `{"muted": true}` stops the caller's mail about this update; `false` resumes it.
+#[post("/updates/{alias}/mail")]
+pub async fn mute(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+    auth: Auth,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let params = body_params(&req, &body)?;
+    let caller = authorised(&auth, &params)?;
+    let mut v = Validator::new(&params);
+    let muted = v.body_bool("muted");
+    if muted.is_none() {
+        v.error("muted", "Required");
+    }
+    v.finish()?;
+    let muted = muted.unwrap_or(true);
+    let alias = path.into_inner();
+    let reply = apply(&state, move |conn, ctx| {
+        let update = Update::by_alias(conn, &alias)?
+            .ok_or_else(|| AppError::not_found("url", "alias", "Invalid update id"))?;
+        mail_preferences::set_muted(conn, caller.user.id, update.id, muted, ctx.now)?;
+        Ok(UpdateMail {
+            alias: update.alias,
+            muted,
+        })
+    })
+    .await?;
+    Ok(respond::json(&req, StatusCode::OK, &reply))
+}
