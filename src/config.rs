@@ -248,8 +248,9 @@ pub struct MailSettings {
     pub email_domain: String,
     /// The prefix of subjects: `[Fedora Update] [comment] ...` (Bodhi's is fixed).
     pub subject_prefix: String,
-    /// Where stable pushes announce each build, per release id prefix in lower case with `_`
-    /// for `-` (Bodhi's `<prefix>_announce_list`): `fedora = "package-announce@..."`.
+    /// Where stable pushes announce each build when the release has no announce list of its
+    /// own, per release id prefix in lower case with `_` for `-` (Bodhi's
+    /// `<prefix>_announce_list`): `fedora = "package-announce@..."`.
     pub announce_lists: BTreeMap<String, String>,
     /// Where testing pushes send the updates-testing digest (`<prefix>_test_announce_list`).
     pub test_announce_lists: BTreeMap<String, String>,

@@ -15,7 +15,7 @@ use crate::buildsys::{BuildSystem, ListTaggedOptions, SourceHeader};
 use crate::config::Settings;
 use crate::db::DbConnection;
 use crate::db::schema::updates;
-use crate::db::types::{OutboxKind, UpdateStatus, UpdateType};
+use crate::db::types::{OutboxKind, UpdateRequest, UpdateStatus, UpdateType};
 use crate::models::bug::Bug;
 use crate::models::build::Build;
 use crate::models::outbox::OutboxEntry;
@@ -264,9 +264,26 @@ fn notices(
         .collect()
 }
 
-/// The key of a release's lists: its id prefix in lower case, `-` as `_`.
-fn list_key(release: &Release) -> String {
-    release.id_prefix.to_lowercase().replace('-', "_")
+/// Where a push of `request` mails its notices: the release's own list, else the list of
+/// its id prefix (lower case, `-` as `_`) in the configuration, as Bodhi's
+/// `<prefix>_announce_list` / `<prefix>_test_announce_list`.
+pub fn mailing_list(
+    settings: &Settings,
+    release: &Release,
+    request: UpdateRequest,
+) -> Option<String> {
+    let (own, configured) = match request {
+        UpdateRequest::Stable => (&release.announce_list, &settings.mail.announce_lists),
+        _ => (
+            &release.test_announce_list,
+            &settings.mail.test_announce_lists,
+        ),
+    };
+    own.clone().filter(|list| !list.is_empty()).or_else(|| {
+        configured
+            .get(&release.id_prefix.to_lowercase().replace('-', "_"))
+            .cloned()
+    })
 }
 
 fn queue_mail(
@@ -326,7 +343,7 @@ pub fn queue_announcements(
     work: &Work,
     facts: &BTreeMap<String, BuildFacts>,
 ) -> QueryResult<usize> {
-    let Some(list) = settings.mail.announce_lists.get(&list_key(&work.release)) else {
+    let Some(list) = mailing_list(settings, &work.release, UpdateRequest::Stable) else {
         return Ok(0);
     };
     let updates: Vec<Update> = work
@@ -357,7 +374,7 @@ pub fn queue_announcements(
                 conn,
                 settings,
                 &format!("compose:{compose}:announce:{nvr}"),
-                list,
+                &list,
                 &subject,
                 &body,
             )?;
@@ -431,7 +448,7 @@ pub fn queue_testing_digest(
     facts: &BTreeMap<String, BuildFacts>,
 ) -> QueryResult<bool> {
     let release = &work.release;
-    let Some(list) = settings.mail.test_announce_lists.get(&list_key(release)) else {
+    let Some(list) = mailing_list(settings, release, UpdateRequest::Testing) else {
         return Ok(false);
     };
     let updates = work.updates(conn)?;
@@ -491,7 +508,7 @@ pub fn queue_testing_digest(
         conn,
         settings,
         &format!("compose:{}:digest", events::compose_key(work)),
-        list,
+        &list,
         &format!("{prefix} updates-testing report"),
         &body,
     )?;

@@ -577,13 +577,9 @@ fn send_notices(
     work: &mut Work,
     content_type: Option<ContentType>,
 ) -> anyhow::Result<()> {
-    let lists = match work.request() {
-        UpdateRequest::Stable => &state.settings.mail.announce_lists,
-        _ => &state.settings.mail.test_announce_lists,
-    };
     let digest = work.request() != UpdateRequest::Stable && content_type == Some(ContentType::Rpm);
     let wanted = (work.request() == UpdateRequest::Stable || digest)
-        && lists.contains_key(&work.release.id_prefix.to_lowercase().replace('-', "_"));
+        && notices::mailing_list(&state.settings, &work.release, work.request()).is_some();
     let facts = if wanted {
         let nvrs: Vec<String> = work.builds(conn)?.into_iter().map(|b| b.nvr).collect();
         notices::gather(state.buildsys.as_ref(), &work.release, &nvrs)?

@@ -61,13 +61,20 @@ fn a_testing_then_a_stable_push_of_the_demo_tell_everyone_once() {
         s.bus.file = bus.clone();
         s.bus.topic_prefix = PREFIX.into();
         s.mail
-            .announce_lists
-            .insert("fedora".into(), "package-announce@example.org".into());
-        s.mail
             .test_announce_lists
             .insert("fedora".into(), "test@example.org".into());
     });
 
+    // The stable list is the release's own; the testing list comes from the configuration.
+    {
+        use diesel::prelude::*;
+        use pipal::db::schema::releases;
+        let mut conn = state.db.conn().unwrap();
+        diesel::update(releases::table.filter(releases::name.eq("F43")))
+            .set(releases::announce_list.eq("package-announce@example.org"))
+            .execute(&mut conn)
+            .unwrap();
+    }
     let libfrob = alias_of(&state, "libfrob-1.4.1-1.fc43");
     push_request(&state, UpdateRequest::Testing);
     let testing = deliver_all(&state);
