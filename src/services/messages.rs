@@ -106,11 +106,10 @@ pub fn request(
 pub fn comment(
     conn: &mut DbConnection,
     ctx: &Ctx<'_>,
+    graph: &UpdateGraph,
     comment: &Comment,
     agent: &str,
 ) -> QueryResult<()> {
-    let update = Update::by_id(conn, comment.update_id)?;
-    let graph = UpdateGraph::load(conn, vec![update])?;
     let json_ctx = json_context(ctx.settings, ctx.now);
     let comment_json = graph
         .comment_json(comment, &json_ctx)

@@ -18,6 +18,7 @@ use diesel::QueryResult;
 use crate::config::Settings;
 use crate::db::DbConnection;
 use crate::db::types::OutboxKind;
+use crate::json::graph::UpdateGraph;
 use crate::models::bug::Bug;
 use crate::models::build::Build;
 use crate::models::comment::Comment;
@@ -51,25 +52,22 @@ struct UpdateContext {
 }
 
 impl UpdateContext {
-    fn load(conn: &mut DbConnection, update_id: i32) -> QueryResult<UpdateContext> {
-        let update = Update::by_id(conn, update_id)?;
-        let release = Release::by_id(conn, update.release_id)?;
-        let mut builds = Build::for_updates(conn, &[update.id])?;
+    /// What the mails of `update` show, taken from a graph that holds it.
+    fn from_graph(graph: &UpdateGraph, update: &Update) -> Option<UpdateContext> {
+        let release = graph.release_of(update)?.clone();
+        let mut builds = graph.builds_of(update.id).to_vec();
         builds.sort_by(|a, b| a.nvr.cmp(&b.nvr));
-        let mut bugs: Vec<Bug> = Bug::for_updates(conn, &[update.id])?
-            .into_iter()
-            .map(|(_, bug)| bug)
-            .collect();
+        let mut bugs = graph.bugs_of(update.id).to_vec();
         bugs.sort_by_key(|b| b.bug_id);
-        let comments = Comment::for_updates(conn, &[update.id])?;
-        let mut ids: Vec<i32> = comments.iter().map(|c| c.user_id).collect();
-        ids.extend(update.user_id);
-        let users = User::by_ids(conn, &ids)?
-            .into_iter()
-            .map(|u| (u.id, u))
+        let comments = graph.comments_of(update.id).to_vec();
+        let users = comments
+            .iter()
+            .map(|c| c.user_id)
+            .chain(update.user_id)
+            .filter_map(|id| graph.user(id).map(|u| (id, u.clone())))
             .collect();
-        Ok(UpdateContext {
-            update,
+        Some(UpdateContext {
+            update: update.clone(),
             release,
             builds,
             bugs,
@@ -252,7 +250,28 @@ pub fn comment_notification(
     author: &str,
     now: chrono::NaiveDateTime,
 ) -> QueryResult<()> {
-    let context = UpdateContext::load(conn, comment.update_id)?;
+    let update = Update::by_id(conn, comment.update_id)?;
+    let graph = UpdateGraph::load(conn, vec![update])?;
+    comment_notification_in(conn, settings, &graph, comment, author, now)
+}
+
+/// [`comment_notification`] with the update already loaded (with the comment) in `graph`.
+pub fn comment_notification_in(
+    conn: &mut DbConnection,
+    settings: &Settings,
+    graph: &UpdateGraph,
+    comment: &Comment,
+    author: &str,
+    now: chrono::NaiveDateTime,
+) -> QueryResult<()> {
+    let Some(context) = graph
+        .updates
+        .iter()
+        .find(|u| u.id == comment.update_id)
+        .and_then(|update| UpdateContext::from_graph(graph, update))
+    else {
+        return Ok(());
+    };
     let critpath = if context.update.critpath {
         "[CRITPATH] "
     } else {

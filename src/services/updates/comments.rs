@@ -1,6 +1,7 @@
 //! Comments and karma (spec §2.7): who may give karma, reversals, and the karma thresholds
 //! that request stable, obsolete, or turn automatic pushes off.
 
+use crate::json::UpdateGraph;
 use crate::db::DbConnection;
 use crate::db::types::{ReleaseState, TestGatingStatus, UpdateRequest, UpdateStatus};
 use crate::error::{AppError, AppResult};
@@ -158,10 +159,13 @@ pub fn add_comment(
             Err(ThresholdError::Failed(error)) => return Err(error),
         }
     }
+    // One load of the update (as it is now, with the comment) serves the message and the mails.
+    let fresh = Update::by_id(conn, update.id)?;
+    let graph = UpdateGraph::load(conn, vec![fresh])?;
     if !ctx.is_system_user(&author.name) {
-        messages::comment(conn, ctx, &comment, &author.name)?;
+        messages::comment(conn, ctx, &graph, &comment, &author.name)?;
     }
-    mails::comment_notification(conn, ctx.settings, &comment, &author.name, ctx.now)?;
+    mails::comment_notification_in(conn, ctx.settings, &graph, &comment, &author.name, ctx.now)?;
     Ok((comment, caveats))
 }
 
