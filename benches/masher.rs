@@ -2,7 +2,7 @@
 //! `pipal push`'s plan to the finished compose, timed per phase, on the local build system or
 //! through fake-koji over HTTP with a latency per Koji call.
 //!
-//!     cargo bench --bench masher -- [--updates 1000]
+//!     cargo bench --bench masher -- [--updates 1000] [--notices]
 //!     cargo bench --bench masher -- --koji [--latency-ms 2] [--updates 1000]
 //!     PIPAL_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench --bench masher
 //!
@@ -36,6 +36,7 @@ fn main() -> anyhow::Result<()> {
     let mut wanted = 1000usize;
     let mut koji = false;
     let mut latency_ms = 2u64;
+    let mut notices = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -44,6 +45,7 @@ fn main() -> anyhow::Result<()> {
                 latency_ms = args.next().context("--latency-ms needs a value")?.parse()?
             }
             "--koji" => koji = true,
+            "--notices" => notices = true,
             _ => {}
         }
     }
@@ -66,6 +68,13 @@ fn main() -> anyhow::Result<()> {
     settings.masher.compose_dir = dir.path().join("composes");
     settings.masher.stage_dir = dir.path().join("repos");
     settings.masher.cache_dir = dir.path().join("cache");
+    if notices {
+        // The updates-testing digest, with a notice of every build.
+        settings
+            .mail
+            .test_announce_lists
+            .insert("fedora".into(), "test@example.org".into());
+    }
     let hub = if koji {
         let hub = RunningHub::start(HubConfig::default())?;
         settings.buildsys.kind = BuildsysKind::Koji;

@@ -1,10 +1,10 @@
 //! Comments and karma (spec §2.7): who may give karma, reversals, and the karma thresholds
 //! that request stable, obsolete, or turn automatic pushes off.
 
-use crate::json::UpdateGraph;
 use crate::db::DbConnection;
 use crate::db::types::{ReleaseState, TestGatingStatus, UpdateRequest, UpdateStatus};
 use crate::error::{AppError, AppResult};
+use crate::json::UpdateGraph;
 use crate::models::comment::{Comment, NewComment};
 use crate::models::update::Update;
 use crate::models::user::User;
