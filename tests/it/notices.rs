@@ -62,16 +62,17 @@ fn a_testing_then_a_stable_push_of_the_demo_tell_everyone_once() {
         s.bus.topic_prefix = PREFIX.into();
         s.mail
             .test_announce_lists
-            .insert("fedora".into(), "test@example.org".into());
+            .insert("fedora".into(), "qa-list@example.org".into());
     });
 
-    // The stable list is the release's own; the testing list comes from the configuration.
+    // The demo's releases have their own lists; F43's test list is dropped so that the
+    // digest goes to the configured list of its id prefix.
     {
         use diesel::prelude::*;
         use pipal::db::schema::releases;
         let mut conn = state.db.conn().unwrap();
         diesel::update(releases::table.filter(releases::name.eq("F43")))
-            .set(releases::announce_list.eq("package-announce@example.org"))
+            .set(releases::test_announce_list.eq(None::<String>))
             .execute(&mut conn)
             .unwrap();
     }
@@ -87,7 +88,7 @@ fn a_testing_then_a_stable_push_of_the_demo_tell_everyone_once() {
     let on_disk = mails(&state.settings.mail.dir);
     let digest = with_subject(&on_disk, "Fedora 43 updates-testing report");
     assert_eq!(digest.len(), 1, "one digest: {:?}", on_disk.keys());
-    assert!(digest[0].contains("To: test@example.org\r\n"));
+    assert!(digest[0].contains("To: qa-list@example.org\r\n"));
     let digest = body(digest[0]);
     assert!(
         digest.contains(&format!(
