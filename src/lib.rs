@@ -10,6 +10,7 @@ pub mod error;
 pub mod fakebugzilla;
 pub mod fakekoji;
 pub mod json;
+pub mod loopback;
 pub mod markdown;
 pub mod masher;
 pub mod models;

@@ -43,6 +43,18 @@ impl LocalBuildSystem {
             .map_err(|e| BuildsysError::Unavailable(e.to_string()))
     }
 
+    /// The source RPM of a build under the top directory, where `pipal buildsys import` put
+    /// it; None when the build came without one.
+    fn source_rpm(&self, nvr: &str) -> BuildsysResult<Option<PathBuf>> {
+        let mut conn = self.conn()?;
+        let build = existing_build(&mut conn, nvr)?;
+        let path = self.root.join(format!(
+            "packages/{}/{}/{}/src/{nvr}.src.rpm",
+            build.package_name, build.version, build.release
+        ));
+        Ok(path.is_file().then_some(path))
+    }
+
     /// Creates a tag with optional parents (in priority order); errors if it exists.
     pub fn create_tag(
         &self,
@@ -297,31 +309,22 @@ impl BuildSystem for LocalBuildSystem {
         })
     }
 
-    /// Read from the source RPM under the top directory, where `pipal buildsys import` put it.
     fn changelog(&self, nvr: &str) -> BuildsysResult<Vec<ChangelogEntry>> {
-        let mut conn = self.conn()?;
-        let build = existing_build(&mut conn, nvr)?;
-        let path = self.root.join(format!(
-            "packages/{}/{}/{}/src/{nvr}.src.rpm",
-            build.package_name, build.version, build.release
-        ));
-        if !path.is_file() {
-            return Ok(Vec::new());
+        match self.source_rpm(nvr)? {
+            Some(path) => {
+                super::rpmfile::RpmHeader::changelog(&path).map_err(BuildsysError::Invalid)
+            }
+            None => Ok(Vec::new()),
         }
-        super::rpmfile::RpmHeader::changelog(&path).map_err(BuildsysError::Invalid)
     }
 
     fn source_header(&self, nvr: &str) -> BuildsysResult<SourceHeader> {
-        let mut conn = self.conn()?;
-        let build = existing_build(&mut conn, nvr)?;
-        let path = self.root.join(format!(
-            "packages/{}/{}/{}/src/{nvr}.src.rpm",
-            build.package_name, build.version, build.release
-        ));
-        if !path.is_file() {
-            return Ok(SourceHeader::default());
+        match self.source_rpm(nvr)? {
+            Some(path) => {
+                super::rpmfile::RpmHeader::source_header(&path).map_err(BuildsysError::Invalid)
+            }
+            None => Ok(SourceHeader::default()),
         }
-        super::rpmfile::RpmHeader::source_header(&path).map_err(BuildsysError::Invalid)
     }
 
     fn list_side_tags(&self, user: Option<&str>) -> BuildsysResult<Vec<TagInfo>> {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 
 use super::{BugzillaConfig, FakeBugzilla, RequestAuth};
+use crate::loopback::BackgroundServer;
 use crate::xmlrpc;
 
 async fn xmlrpc_endpoint(
@@ -69,8 +70,7 @@ pub async fn serve(bugzilla: Arc<FakeBugzilla>, listener: TcpListener) -> std::i
 pub struct RunningBugzilla {
     pub bugzilla: Arc<FakeBugzilla>,
     pub addr: SocketAddr,
-    handle: actix_web::dev::ServerHandle,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: BackgroundServer,
 }
 
 impl RunningBugzilla {
@@ -80,49 +80,18 @@ impl RunningBugzilla {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;
         let data = web::Data::from(bugzilla.clone());
-        let (sender, receiver) = std::sync::mpsc::channel();
-        let thread = std::thread::Builder::new()
-            .name("fake-bugzilla".into())
-            .spawn(move || {
-                let system = actix_web::rt::System::new();
-                system.block_on(async move {
-                    let server =
-                        HttpServer::new(move || App::new().configure(configure(data.clone())))
-                            .workers(1)
-                            .disable_signals()
-                            .listen(listener);
-                    match server {
-                        Ok(server) => {
-                            let server = server.run();
-                            let _ = sender.send(Ok(server.handle()));
-                            let _ = server.await;
-                        }
-                        Err(e) => {
-                            let _ = sender.send(Err(e));
-                        }
-                    }
-                });
-            })?;
-        let handle = receiver.recv()??;
+        let server = BackgroundServer::start("fake-bugzilla", listener, move |cfg| {
+            configure(data.clone())(cfg)
+        })?;
         Ok(RunningBugzilla {
             bugzilla,
             addr,
-            handle,
-            thread: Some(thread),
+            _server: server,
         })
     }
 
     /// The XML-RPC endpoint, as `bugzilla.url`.
     pub fn url(&self) -> String {
         format!("http://{}/xmlrpc.cgi", self.addr)
-    }
-}
-
-impl Drop for RunningBugzilla {
-    fn drop(&mut self) {
-        drop(self.handle.stop(false));
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }

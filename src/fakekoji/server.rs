@@ -8,6 +8,7 @@ use std::sync::Arc;
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 
 use super::hub::{Hub, HubConfig, KOJI_VERSION, SessionHeaders};
+use crate::loopback::BackgroundServer;
 use crate::xmlrpc;
 
 /// Multicalls of a whole compose can be large.
@@ -106,8 +107,7 @@ pub async fn serve(hub: Arc<Hub>, listener: TcpListener) -> std::io::Result<()> 
 pub struct RunningHub {
     pub hub: Arc<Hub>,
     pub addr: SocketAddr,
-    handle: actix_web::dev::ServerHandle,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _server: BackgroundServer,
 }
 
 impl RunningHub {
@@ -117,50 +117,18 @@ impl RunningHub {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let addr = listener.local_addr()?;
         let data = web::Data::from(hub.clone());
-        let (sender, receiver) = std::sync::mpsc::channel();
-        let thread = std::thread::Builder::new()
-            .name("fake-koji".into())
-            .spawn(move || {
-                let system = actix_web::rt::System::new();
-                system.block_on(async move {
-                    let server =
-                        HttpServer::new(move || App::new().configure(configure(data.clone())))
-                            .workers(1)
-                            .disable_signals()
-                            .listen(listener);
-                    match server {
-                        Ok(server) => {
-                            let server = server.run();
-                            let _ = sender.send(Ok(server.handle()));
-                            let _ = server.await;
-                        }
-                        Err(e) => {
-                            let _ = sender.send(Err(e));
-                        }
-                    }
-                });
-            })?;
-        let handle = receiver.recv()??;
+        let server = BackgroundServer::start("fake-koji", listener, move |cfg| {
+            configure(data.clone())(cfg)
+        })?;
         Ok(RunningHub {
             hub,
             addr,
-            handle,
-            thread: Some(thread),
+            _server: server,
         })
     }
 
     /// The XML-RPC endpoint, as a Koji client's `server` setting.
     pub fn url(&self) -> String {
         format!("http://{}/kojihub", self.addr)
-    }
-}
-
-impl Drop for RunningHub {
-    fn drop(&mut self) {
-        // The stop command is sent at once; the server thread finishes the shutdown.
-        drop(self.handle.stop(false));
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }

@@ -7,11 +7,12 @@ use pipal::config::{BugTracker, Settings};
 use pipal::db::types::{OutboxKind, OutboxState, UpdateRequest};
 use pipal::fakebugzilla::{BugzillaConfig, FakeBug, RecordedUpdate, RunningBugzilla};
 use pipal::models::update::Update;
+use pipal::notify::Pass;
 use pipal::notify::bugzilla::{BugChanges, BugzillaClient};
-use pipal::notify::{Notifier, Pass};
 use pipal::state::AppState;
 use serde_json::json;
 
+use crate::notify::{deliver_all, deliver_pending};
 use crate::repos::{demo_with, push_request};
 use crate::support::world::{World, new_update, post_ok, show};
 
@@ -26,7 +27,7 @@ fn bug(id: i32, component: &str, summary: &str) -> FakeBug {
     }
 }
 
-pub(crate) fn start_bugzilla(bugs: Vec<FakeBug>) -> RunningBugzilla {
+fn start_bugzilla(bugs: Vec<FakeBug>) -> RunningBugzilla {
     RunningBugzilla::start(BugzillaConfig {
         api_key: Some(API_KEY.into()),
         bugs,
@@ -40,30 +41,6 @@ pub(crate) fn use_bugzilla(settings: &mut Settings, bugzilla: &RunningBugzilla) 
     settings.bugzilla.url = bugzilla.url();
     settings.bugzilla.api_key = API_KEY.into();
     settings.outbox.retry_base_secs = 0;
-}
-
-async fn deliver_pending(state: &AppState) -> Pass {
-    let notifier = Notifier::new(state.clone()).unwrap();
-    let mut total = Pass::default();
-    loop {
-        let pass = notifier.deliver_due().await.unwrap();
-        if pass.delivered + pass.failed == 0 {
-            return total;
-        }
-        total.delivered += pass.delivered;
-        total.failed += pass.failed;
-        if pass.delivered == 0 {
-            return total;
-        }
-    }
-}
-
-pub(crate) fn deliver_all(state: &AppState) -> Pass {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(deliver_pending(state))
 }
 
 pub(crate) fn changes_to(bugzilla: &RunningBugzilla, id: i32) -> Vec<RecordedUpdate> {

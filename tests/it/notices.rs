@@ -11,8 +11,8 @@ use pipal::db::types::UpdateRequest;
 use pipal::fakebugzilla::{BugzillaConfig, RunningBugzilla};
 use serde_json::Value;
 
-use crate::bugzilla::{deliver_all, demo_bugs, request_stable, use_bugzilla};
-use crate::notify::{PREFIX, check_with_bodhi_messages, lines};
+use crate::bugzilla::{demo_bugs, request_stable, use_bugzilla};
+use crate::notify::{PREFIX, check_with_bodhi_messages, deliver_all, lines};
 use crate::repos::{demo_with, push_request};
 
 /// Every mail on disk, by file name.

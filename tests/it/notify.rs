@@ -29,21 +29,22 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// Delivers until nothing is due; the passes' total.
-async fn deliver_pending(state: &AppState) -> Pass {
+/// Delivers until nothing is due, or a pass delivers nothing (a transport down, with entries
+/// due again at once); the passes' total.
+pub(crate) async fn deliver_pending(state: &AppState) -> Pass {
     let notifier = Notifier::new(state.clone()).unwrap();
     let mut total = Pass::default();
     loop {
         let pass = notifier.deliver_due().await.unwrap();
-        if pass.delivered + pass.failed == 0 {
-            return total;
-        }
         total.delivered += pass.delivered;
         total.failed += pass.failed;
+        if pass.delivered == 0 {
+            return total;
+        }
     }
 }
 
-fn deliver_all(state: &AppState) -> Pass {
+pub(crate) fn deliver_all(state: &AppState) -> Pass {
     runtime().block_on(deliver_pending(state))
 }
 
