@@ -8,6 +8,7 @@ pub mod health;
 pub mod metrics;
 pub mod observe;
 pub mod oidc;
+pub mod pages;
 pub mod params;
 pub mod respond;
 pub mod routes;
@@ -38,6 +39,7 @@ pub fn app(
         .app_data(web::Data::new(state))
         .configure(routes::configure)
         .default_service(web::to(not_found))
+        .wrap(from_fn(pages::errors::html_errors))
         .wrap(from_fn(observe::observe))
 }
 
@@ -54,12 +56,13 @@ async fn not_found(req: HttpRequest) -> HttpResponse {
             .insert_header((actix_web::http::header::LOCATION, location))
             .finish();
     }
-    error::envelope(
-        StatusCode::NOT_FOUND,
-        &[FieldError::new(
-            "url",
-            "path",
-            format!("The resource {} could not be found.", req.path()),
-        )],
-    )
+    let errors = [FieldError::new(
+        "url",
+        "path",
+        format!("The resource {} could not be found.", req.path()),
+    )];
+    if pages::html_accepted(req.headers()) {
+        return pages::errors::error_page(&req, StatusCode::NOT_FOUND, &errors).await;
+    }
+    error::envelope(StatusCode::NOT_FOUND, &errors)
 }

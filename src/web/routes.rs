@@ -5,6 +5,7 @@ use actix_web::web;
 use super::api::{
     builds, comments, composes, mail, misc, overrides, packages, releases, schemas, updates, users,
 };
+use super::pages;
 use super::{health, oidc, session};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -12,7 +13,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(health::ready)
         .service(health::api_version)
         .service(health::metrics)
-        .service(session::home)
+        .service(pages::home::home)
+        .service(pages::assets::serve)
         .service(session::csrf)
         .service(session::login_form)
         .service(session::login)
@@ -22,6 +24,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(oidc::token)
         .service(oidc::userinfo)
         .service(oidc::login_token)
+        // Pages before the API: each answers only requests that ask for HTML.
+        .service(pages::updates::list)
+        .service(pages::updates::show)
         .service(updates::list)
         .service(updates::save)
         .service(updates::get)

@@ -1,5 +1,5 @@
 //! The browser side of logging in: the CSRF token (`GET /csrf`), the login form and its POST,
-//! logout, and the home page.
+//! and logout.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
@@ -9,6 +9,7 @@ use serde_json::json;
 use super::auth::{
     Auth, login_cookie, logout_cookie, new_session_cookie, secure_cookies, session_csrf,
 };
+use super::pages::{self, Chrome};
 use super::params::Params;
 use super::respond;
 use crate::error::{AppError, AppResult};
@@ -18,38 +19,15 @@ use crate::state::AppState;
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage<'a> {
-    base: &'a str,
-    csrf_token: &'a str,
+    chrome: &'a Chrome,
     came_from: &'a str,
     username: &'a str,
     error: Option<&'a str>,
 }
 
-#[derive(Template)]
-#[template(path = "home.html")]
-struct HomePage<'a> {
-    base: &'a str,
-    user: Option<&'a str>,
-}
-
-fn html(status: actix_web::http::StatusCode, template: &impl Template) -> HttpResponse {
-    match template.render() {
-        Ok(body) => HttpResponse::build(status)
-            .content_type("text/html; charset=utf-8")
-            .body(body),
-        Err(error) => {
-            tracing::error!(%error, "cannot render a page");
-            HttpResponse::InternalServerError().finish()
-        }
-    }
-}
-
 /// Whether the client wants HTML rather than JSON.
 pub fn wants_html(req: &HttpRequest) -> bool {
-    req.headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/html"))
+    pages::html_accepted(req.headers())
 }
 
 /// A redirect target that stays on this site: a local path, or a URL under `base`.
@@ -97,18 +75,6 @@ pub async fn csrf(req: HttpRequest, state: web::Data<AppState>) -> HttpResponse 
     response
 }
 
-#[get("/")]
-pub async fn home(state: web::Data<AppState>, auth: Auth) -> HttpResponse {
-    let base = &state.settings.base_address();
-    html(
-        actix_web::http::StatusCode::OK,
-        &HomePage {
-            base,
-            user: auth.user.as_ref().map(|u| u.name()),
-        },
-    )
-}
-
 #[get("/login")]
 pub async fn login_form(req: HttpRequest, state: web::Data<AppState>, auth: Auth) -> HttpResponse {
     let base = state.settings.base_address();
@@ -119,21 +85,16 @@ pub async fn login_form(req: HttpRequest, state: web::Data<AppState>, auth: Auth
             .insert_header((header::LOCATION, came_from))
             .finish();
     }
-    let (token, cookie) = csrf_token(&req, &state);
-    let mut response = html(
-        actix_web::http::StatusCode::OK,
+    let chrome = Chrome::new(&req, &state, &auth);
+    pages::ok(
+        &chrome,
         &LoginPage {
-            base: &base,
-            csrf_token: &token,
+            chrome: &chrome,
             came_from: &came_from,
             username: "",
             error: None,
         },
-    );
-    if let Some(cookie) = cookie {
-        let _ = response.add_cookie(&cookie);
-    }
-    response
+    )
 }
 
 #[post("/login")]
@@ -171,12 +132,12 @@ pub async fn login(
                 "Wrong user name or password.".to_owned(),
             ));
         }
-        let token = auth.session_csrf.clone().unwrap_or_default();
-        return Ok(html(
+        let chrome = Chrome::new(&req, &state, &auth);
+        return Ok(pages::render(
+            &chrome,
             actix_web::http::StatusCode::UNAUTHORIZED,
             &LoginPage {
-                base: &base,
-                csrf_token: &token,
+                chrome: &chrome,
                 came_from: &came_from,
                 username: &username,
                 error: Some("Wrong user name or password."),

@@ -24,6 +24,7 @@ mod migrations;
 mod models;
 mod notices;
 mod notify;
+mod pages;
 mod repos;
 mod signing;
 mod web;

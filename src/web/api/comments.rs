@@ -190,6 +190,7 @@ pub async fn create(
     }
     v.finish()?;
     let alias = alias.unwrap_or_default();
+    let commented = alias.clone();
     let comment_id = super::write::apply(&state, move |conn, ctx| {
         let mut update = Update::by_alias_for_update(conn, &alias)?.ok_or_else(|| {
             AppError::not_found(
@@ -254,6 +255,15 @@ pub async fn create(
         Ok((comment.id, caveats))
     })
     .await?;
+    if crate::web::session::wants_html(&req) {
+        // The update page's comment form: back to the page, at the new comment.
+        let location = format!(
+            "{}updates/{commented}#comment-{}",
+            state.settings.base_address(),
+            comment_id.0
+        );
+        return Ok(crate::web::pages::see_other(&location));
+    }
     let app = state.clone();
     let body = state
         .db

@@ -128,7 +128,7 @@ where
 }
 
 /// Reads the filters of `GET /updates/`, checking names against the database.
-fn read_filter(conn: &mut DbConnection, v: &mut Validator<'_>) -> AppResult<UpdateFilter> {
+pub fn read_filter(conn: &mut DbConnection, v: &mut Validator<'_>) -> AppResult<UpdateFilter> {
     let mut f = UpdateFilter {
         aliases: optional_list(v, "alias"),
         updateids: optional_list(v, "updateid"),
@@ -541,6 +541,11 @@ pub async fn request(
     .await?;
     if let Some(errors) = refusal {
         return Err(AppError::Invalid(errors));
+    }
+    if crate::web::session::wants_html(&req) {
+        // The update page's action buttons: back to the page, which shows the new request.
+        let location = format!("{}updates/{alias}", state.settings.base_address());
+        return Ok(crate::web::pages::see_other(&location));
     }
     let app = state.clone();
     let body = state

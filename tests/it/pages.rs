@@ -1,0 +1,351 @@
+//! The pages, driven as a browser without JavaScript drives them: `Accept: text/html`, the
+//! session and login cookies, forms posted form-encoded with their CSRF token.
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::test::{TestRequest, init_service};
+use serde_json::json;
+
+use crate::support::http::{Reply, send};
+use crate::support::world::{World, get, post_ok, show, submit};
+
+const HTML: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+/// A browser's cookie jar and the requests it makes.
+#[derive(Default)]
+struct Browser {
+    cookies: Vec<(String, String)>,
+}
+
+impl Browser {
+    fn keep_cookies(&mut self, reply: &Reply) {
+        for (name, value) in reply.cookies() {
+            self.cookies.retain(|(n, _)| *n != name);
+            if !value.is_empty() {
+                self.cookies.push((name, value));
+            }
+        }
+    }
+
+    fn with_cookies(&self, mut request: TestRequest) -> TestRequest {
+        for (name, value) in &self.cookies {
+            request = request.cookie(actix_web::cookie::Cookie::new(name.clone(), value.clone()));
+        }
+        request.insert_header(("Accept", HTML))
+    }
+
+    async fn get<S, B>(&mut self, app: &S, path: &str) -> Reply
+    where
+        S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+        B: MessageBody,
+    {
+        let reply = send(app, self.with_cookies(TestRequest::get().uri(path))).await;
+        self.keep_cookies(&reply);
+        reply
+    }
+
+    async fn post<S, B>(&mut self, app: &S, path: &str, form: &[(&str, &str)]) -> Reply
+    where
+        S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+        B: MessageBody,
+    {
+        let body = serde_urlencoded::to_string(form).expect("a form");
+        let request = TestRequest::post()
+            .uri(path)
+            .insert_header(("Content-Type", "application/x-www-form-urlencoded"))
+            .set_payload(body);
+        let reply = send(app, self.with_cookies(request)).await;
+        self.keep_cookies(&reply);
+        reply
+    }
+
+    /// Logs in through the login form.
+    async fn log_in<S, B>(&mut self, app: &S, user: &str)
+    where
+        S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+        B: MessageBody,
+    {
+        let form = self.get(app, "/login").await;
+        let csrf = csrf_of(&form.text());
+        let reply = self
+            .post(
+                app,
+                "/login",
+                &[
+                    ("username", user),
+                    ("password", "secret-password"),
+                    ("csrf_token", &csrf),
+                ],
+            )
+            .await;
+        assert_eq!(reply.status, 302, "{}", reply.text());
+    }
+}
+
+/// The comment id at the end of a redirect to `#comment-N`.
+fn location_id(location: &str) -> &str {
+    location.rsplit("#comment-").next().unwrap_or_default()
+}
+
+/// The CSRF token a page's forms carry.
+fn csrf_of(page: &str) -> String {
+    let marker = "name=\"csrf_token\" value=\"";
+    let start = page.find(marker).expect("a form with a CSRF token") + marker.len();
+    page[start..].split('"').next().expect("a token").to_owned()
+}
+
+#[actix_web::test]
+async fn browsers_get_pages_and_api_clients_get_json_on_the_same_urls() {
+    let w = World::new();
+    w.candidate("nano-8.2-1.fc44");
+    let app = init_service(pipal::web::app(w.state.clone())).await;
+    let alias = submit(&app, &w, "alice", &["nano-8.2-1.fc44"]).await;
+    let mut browser = Browser::default();
+
+    let list = browser.get(&app, "/updates/").await;
+    assert_eq!(list.status, 200);
+    assert!(
+        list.header("content-type")
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = list.text();
+    assert!(html.contains(&format!("updates/{alias}\">")), "{html}");
+    assert!(html.contains("nano-8.2-1.fc44"));
+    assert!(html.contains("1 update."));
+
+    let json = get(&app, "/updates/").await;
+    assert_eq!(json.json()["total"], 1);
+
+    let page = browser.get(&app, &format!("/updates/{alias}")).await;
+    assert_eq!(page.status, 200);
+    let html = page.text();
+    assert!(html.contains("Fixes a crash when saving."), "the notes");
+    assert!(html.contains("Builds (1)"));
+    assert!(html.contains("pending → testing"), "the status and request");
+    assert!(
+        html.contains("Log in</a> to add a comment"),
+        "anonymous users are asked to log in"
+    );
+    assert!(!html.contains("id=\"comment-form\""));
+    assert_eq!(show(&app, &alias).await["alias"], alias.as_str());
+
+    // Unknown pages and updates are pages too; the API keeps its envelope.
+    let missing = browser.get(&app, "/updates/FEDORA-2026-0000000000").await;
+    assert_eq!(missing.status, 404);
+    assert!(
+        missing
+            .text()
+            .contains("There is no update FEDORA-2026-0000000000.")
+    );
+    assert!(missing.text().contains("<html"));
+    let nowhere = browser.get(&app, "/no/such/page").await;
+    assert_eq!(nowhere.status, 404);
+    assert!(
+        nowhere
+            .text()
+            .contains("The resource /no/such/page could not be found.")
+    );
+    let api = get(&app, "/updates/FEDORA-2026-0000000000").await;
+    assert_eq!(api.status, 404);
+    assert_eq!(api.json()["status"], "error");
+}
+
+#[actix_web::test]
+async fn the_list_filters_and_pages_like_the_api() {
+    let w = World::new();
+    let app = init_service(pipal::web::app(w.state.clone())).await;
+    let mut aliases = Vec::new();
+    for n in 0..23 {
+        let nvr = format!("nano-8.{n}-1.fc44");
+        w.candidate(&nvr);
+        aliases.push(submit(&app, &w, "alice", &[&nvr]).await);
+    }
+    let security = {
+        w.candidate("vim-9.1-1.fc44");
+        let body = post_ok(
+            &app,
+            w.token("alice"),
+            "/updates/",
+            json!({"builds": ["vim-9.1-1.fc44"], "type": "security", "severity": "high",
+                   "notes": "Fixes CVE-2026-0001."}),
+        )
+        .await;
+        body["alias"].as_str().unwrap().to_owned()
+    };
+    let mut browser = Browser::default();
+
+    // An empty field of the filter form means "any".
+    let only_security = browser
+        .get(
+            &app,
+            "/updates/?search=&status=&type=security&severity=&releases=&user=",
+        )
+        .await;
+    assert_eq!(only_security.status, 200, "{}", only_security.text());
+    let html = only_security.text();
+    assert!(html.contains(&security));
+    assert!(!html.contains(&aliases[0]));
+    assert!(html.contains("<option value=\"security\" selected>"));
+
+    // 24 updates, 20 a page: the newest first, the rest on page 2, and the pager keeps the
+    // filters.
+    let first = browser.get(&app, "/updates/?releases=F44").await.text();
+    assert!(
+        first.contains(&security),
+        "{security} not on page 1: {first}"
+    );
+    assert!(
+        !first.contains(&aliases[2]),
+        "{} on page 1: {first}",
+        aliases[2]
+    );
+    assert!(
+        first.contains("updates/?releases=F44&#38;page=2\""),
+        "{first}"
+    );
+    let second = browser
+        .get(&app, "/updates/?releases=F44&page=2")
+        .await
+        .text();
+    assert!(second.contains(&aliases[0]) && second.contains(&aliases[3]));
+    assert!(!second.contains(&security));
+
+    let bad = browser.get(&app, "/updates/?status=bogus").await;
+    assert_eq!(bad.status, 400);
+    assert!(
+        bad.text().contains("bogus&#34; is not one of"),
+        "{}",
+        bad.text()
+    );
+}
+
+#[actix_web::test]
+async fn a_tester_comments_with_karma_from_the_update_page() {
+    let w = World::new();
+    w.candidate("nano-8.2-1.fc44");
+    let app = init_service(pipal::web::app(w.state.clone())).await;
+    let alias = submit(&app, &w, "alice", &["nano-8.2-1.fc44"]).await;
+    let mut bob = Browser::default();
+    bob.log_in(&app, "bob").await;
+
+    let page = bob.get(&app, &format!("/updates/{alias}")).await.text();
+    assert!(page.contains("id=\"comment-form\""));
+    let csrf = csrf_of(&page);
+
+    let posted = bob
+        .post(
+            &app,
+            "/comments/",
+            &[
+                ("csrf_token", &csrf),
+                ("update", &alias),
+                ("text", "Works **well** here."),
+                ("karma", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(posted.status, 303, "{}", posted.text());
+    let location = posted.header("location").expect("a redirect");
+    assert!(
+        location.ends_with(&format!(
+            "/updates/{alias}#comment-{}",
+            location_id(&location)
+        )),
+        "{location}"
+    );
+
+    let page = bob.get(&app, &format!("/updates/{alias}")).await.text();
+    assert!(
+        page.contains("Works <strong>well</strong> here."),
+        "markdown rendered"
+    );
+    assert!(
+        page.contains("<span class=\"karma-up\">+1</span>"),
+        "the karma"
+    );
+    assert_eq!(show(&app, &alias).await["karma"], 1);
+
+    // A form posted with a stale token is refused on a page, and nothing is saved.
+    let forged = bob
+        .post(
+            &app,
+            "/comments/",
+            &[
+                ("csrf_token", "stale"),
+                ("update", &alias),
+                ("text", "Spam"),
+            ],
+        )
+        .await;
+    assert_eq!(forged.status, 400);
+    assert!(forged.text().contains("<html"), "{}", forged.text());
+    let comments = show(&app, &alias).await["comments"].clone();
+    assert!(!comments.to_string().contains("Spam"));
+}
+
+#[actix_web::test]
+async fn the_submitter_revokes_a_request_with_the_action_button() {
+    let w = World::new();
+    w.candidate("nano-8.2-1.fc44");
+    let app = init_service(pipal::web::app(w.state.clone())).await;
+    let alias = submit(&app, &w, "alice", &["nano-8.2-1.fc44"]).await;
+
+    let mut tess = Browser::default();
+    tess.log_in(&app, "tess").await;
+    let page = tess.get(&app, &format!("/updates/{alias}")).await.text();
+    assert!(
+        !page.contains("value=\"revoke\""),
+        "only those who may edit see the actions"
+    );
+
+    let mut alice = Browser::default();
+    alice.log_in(&app, "alice").await;
+    let home = alice.get(&app, "/").await.text();
+    assert!(home.contains(&format!("updates/{alias}\">")), "{home}");
+    assert!(home.contains("alice</a> <span class=\"muted\">1 update</span>"));
+    let page = alice.get(&app, &format!("/updates/{alias}")).await.text();
+    assert!(page.contains("value=\"revoke\""), "{page}");
+    let csrf = csrf_of(&page);
+    let revoked = alice
+        .post(
+            &app,
+            &format!("/updates/{alias}/request"),
+            &[("csrf_token", &csrf), ("request", "revoke")],
+        )
+        .await;
+    assert_eq!(revoked.status, 303, "{}", revoked.text());
+    let update = show(&app, &alias).await;
+    assert_eq!(update["request"], serde_json::Value::Null);
+    assert_eq!(update["status"], "unpushed");
+    let home = alice.get(&app, "/").await.text();
+    assert!(!home.contains(&alias), "no longer active");
+}
+
+#[actix_web::test]
+async fn assets_are_served_with_long_caching_and_pages_are_private() {
+    let w = World::new();
+    let app = init_service(pipal::web::app(w.state.clone())).await;
+    let mut browser = Browser::default();
+    let home = browser.get(&app, "/").await;
+    assert_eq!(
+        home.header("cache-control").as_deref(),
+        Some("private, no-cache")
+    );
+    let html = home.text();
+    let start = html
+        .find("static/css/pipal.css?v=")
+        .expect("the stylesheet");
+    let href = html[start..].split('"').next().unwrap();
+
+    let css = send(&app, TestRequest::get().uri(&format!("/{href}"))).await;
+    assert_eq!(css.status, 200);
+    assert_eq!(
+        css.header("content-type").as_deref(),
+        Some("text/css; charset=utf-8")
+    );
+    assert!(css.header("cache-control").unwrap().contains("immutable"));
+    assert!(css.text().contains(".topbar"));
+    let missing = send(&app, TestRequest::get().uri("/static/css/nope.css")).await;
+    assert_eq!(missing.status, 404);
+}
