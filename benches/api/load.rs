@@ -14,6 +14,8 @@ pub struct Request {
     pub path: String,
     pub token: Option<String>,
     pub body: Option<String>,
+    /// Ask for the page, as a browser does, rather than JSON.
+    pub html: bool,
 }
 
 impl Request {
@@ -23,12 +25,26 @@ impl Request {
             path,
             token: None,
             body: None,
+            html: false,
+        }
+    }
+
+    /// A GET as a browser sends it.
+    pub fn page(path: String) -> Request {
+        Request {
+            html: true,
+            ..Request::get(path)
         }
     }
 
     fn encode(&self) -> Vec<u8> {
+        let accept = if self.html {
+            "text/html,application/xhtml+xml"
+        } else {
+            "application/json"
+        };
         let mut head = format!(
-            "{} {} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: application/json\r\n",
+            "{} {} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: {accept}\r\n",
             self.method, self.path
         );
         if let Some(token) = &self.token {

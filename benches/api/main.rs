@@ -208,6 +208,7 @@ fn main() -> anyhow::Result<()> {
     let duration = Duration::from_secs(options.seconds);
     let aliases = &seeded.aliases;
     let packages = &seeded.packages;
+    let big = &seeded.big_alias;
     let scenarios: Vec<Scenario<'_>> = vec![
         (
             "GET /updates/ (default page)",
@@ -247,8 +248,42 @@ fn main() -> anyhow::Result<()> {
                     body: Some(format!(
                         r#"{{"update": "{alias}", "text": "Benchmark comment."}}"#
                     )),
+                    html: false,
                 }
             }),
+        ),
+        (
+            "GET /updates/BIG (300 builds)",
+            options.connections,
+            Box::new(|_| Request::get(format!("/updates/{big}"))),
+        ),
+        (
+            "page /updates/ (default page)",
+            options.connections,
+            Box::new(|_| Request::page("/updates/".into())),
+        ),
+        (
+            "page /updates/?releases=__current__&status=testing",
+            options.connections,
+            Box::new(|_| Request::page("/updates/?releases=__current__&status=testing".into())),
+        ),
+        (
+            "page /updates/ALIAS",
+            options.connections,
+            Box::new(|rng| {
+                let alias = &aliases[rng.gen_range(0..aliases.len())];
+                Request::page(format!("/updates/{alias}"))
+            }),
+        ),
+        (
+            "page /updates/BIG (300 builds)",
+            options.connections,
+            Box::new(|_| Request::page(format!("/updates/{big}"))),
+        ),
+        (
+            "page / (dashboard)",
+            options.connections,
+            Box::new(|_| Request::page("/".into())),
         ),
         (
             "GET /updates/?rows_per_page=1000 (1 connection)",

@@ -32,7 +32,15 @@ pub struct Seeded {
     pub bug_links: usize,
     pub aliases: Vec<String>,
     pub packages: Vec<String>,
+    /// An update with [`BIG_UPDATE_BUILDS`] builds (Bodhi's #4051: such a page timed out).
+    pub big_alias: String,
 }
+
+/// The builds of the one big update, like an R or KDE stack rebuild.
+pub const BIG_UPDATE_BUILDS: usize = 300;
+/// Its comments and bugs: a busy update.
+const BIG_UPDATE_COMMENTS: usize = 60;
+const BIG_UPDATE_BUGS: usize = 12;
 
 pub fn package_name(i: usize) -> String {
     format!("pkg{i:05}")
@@ -107,6 +115,7 @@ pub fn seed(conn: &mut DbConnection, updates_wanted: usize) -> anyhow::Result<Se
         bug_links: 0,
         aliases: (0..updates_wanted).map(alias).collect(),
         packages: (0..PACKAGES).map(package_name).collect(),
+        big_alias: alias(updates_wanted),
     };
     let statuses = [
         (UpdateStatus::Stable, None),
@@ -248,5 +257,116 @@ pub fn seed(conn: &mut DbConnection, updates_wanted: usize) -> anyhow::Result<Se
             Ok(())
         })?;
     }
+    seed_big_update(
+        conn,
+        &mut seeded,
+        release.id,
+        &user_ids,
+        &package_ids,
+        start,
+        &mut rng,
+    )?;
     Ok(seeded)
+}
+
+/// The big update: many builds, many comments with karma, bugs with feedback.
+fn seed_big_update(
+    conn: &mut DbConnection,
+    seeded: &mut Seeded,
+    release_id: i32,
+    user_ids: &[i32],
+    package_ids: &[i32],
+    start: NaiveDateTime,
+    rng: &mut StdRng,
+) -> anyhow::Result<()> {
+    let alias = seeded.big_alias.clone();
+    write_transaction(conn, |conn| -> anyhow::Result<()> {
+        let submitted = start + Duration::minutes(seeded.updates as i64 * 5);
+        let mut new = NewUpdate::with_defaults(
+            alias.clone(),
+            release_id,
+            Some(user_ids[0]),
+            UpdateType::Enhancement,
+            "Rebuild of the whole stack for the new **ABI**.".to_owned(),
+            submitted,
+        );
+        new.status = UpdateStatus::Testing;
+        new.date_modified = Some(submitted);
+        per_backend!(&mut *conn, |c| diesel::insert_into(updates::table)
+            .values(&new)
+            .execute(c))?;
+        let update_id: i32 = updates::table
+            .filter(updates::alias.eq(&alias))
+            .select(updates::id)
+            .first(conn)?;
+        let nvrs: Vec<String> = (0..BIG_UPDATE_BUILDS)
+            .map(|b| format!("{}-big.{b}-1.fc44", package_name(b)))
+            .collect();
+        let builds: Vec<NewBuild> = nvrs
+            .iter()
+            .enumerate()
+            .map(|(b, nvr)| NewBuild {
+                nvr,
+                signed: true,
+                package_id: package_ids[b],
+                release_id: Some(release_id),
+                update_id: Some(update_id),
+                content_type: ContentType::Rpm,
+                epoch: Some(0),
+            })
+            .collect();
+        for chunk in builds.chunks(CHUNK) {
+            per_backend!(&mut *conn, |c| diesel::insert_into(builds::table)
+                .values(chunk)
+                .execute(c))?;
+        }
+        let comments: Vec<NewComment> = (0..BIG_UPDATE_COMMENTS)
+            .map(|c| NewComment {
+                karma: rng.gen_range(-1..=1),
+                karma_critpath: 0,
+                text: TEXTS[c % TEXTS.len()],
+                timestamp: submitted + Duration::minutes(c as i64),
+                update_id,
+                user_id: user_ids[rng.gen_range(0..user_ids.len())],
+            })
+            .collect();
+        per_backend!(&mut *conn, |c| diesel::insert_into(comments::table)
+            .values(&comments)
+            .execute(c))?;
+        let numbers: Vec<i32> = (0..BIG_UPDATE_BUGS as i32).map(|n| 3_000_000 + n).collect();
+        let bug_rows: Vec<_> = numbers
+            .iter()
+            .map(|n| {
+                (
+                    bugs::bug_id.eq(*n),
+                    bugs::title.eq(Some(format!("Stack bug {n}"))),
+                    bugs::security.eq(false),
+                    bugs::parent.eq(false),
+                )
+            })
+            .collect();
+        per_backend!(&mut *conn, |c| diesel::insert_into(bugs::table)
+            .values(&bug_rows)
+            .execute(c))?;
+        let bug_ids: Vec<i32> = bugs::table
+            .filter(bugs::bug_id.eq_any(&numbers))
+            .select(bugs::id)
+            .load(conn)?;
+        let links: Vec<_> = bug_ids
+            .iter()
+            .map(|id| {
+                (
+                    update_bugs::update_id.eq(update_id),
+                    update_bugs::bug_id.eq(*id),
+                )
+            })
+            .collect();
+        per_backend!(&mut *conn, |c| diesel::insert_into(update_bugs::table)
+            .values(&links)
+            .execute(c))?;
+        seeded.builds += builds.len();
+        seeded.comments += comments.len();
+        seeded.bug_links += links.len();
+        Ok(())
+    })
 }
