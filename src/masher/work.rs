@@ -186,21 +186,50 @@ const STEPS: &[&str] = &[
     "thresholds_and_obsoleting",
 ];
 
-/// How far a compose is: (steps done, steps in all, updates it took), read from its row.
-pub fn progress(compose: &Compose) -> (usize, usize, usize) {
-    let checkpoints: Map<String, Value> = match serde_json::from_str(&compose.checkpoints) {
+fn checkpoints_of(compose: &Compose) -> Map<String, Value> {
+    match serde_json::from_str(&compose.checkpoints) {
         Ok(Value::Object(map)) => map,
         _ => Map::new(),
-    };
-    let steps: Vec<&&str> = STEPS
+    }
+}
+
+/// The compose's steps in order, each with whether it is done (gating for stable only).
+pub fn steps(compose: &Compose) -> Vec<(&'static str, bool)> {
+    let checkpoints = checkpoints_of(compose);
+    STEPS
         .iter()
         .filter(|s| compose.request == UpdateRequest::Stable || **s != "perform_gating")
-        .collect();
-    let done = steps
+        .map(|s| (*s, checkpoints.get(*s) == Some(&Value::Bool(true))))
+        .collect()
+}
+
+/// Seconds spent in each state the compose has left, in the order of the states.
+pub fn state_timings(timings: &str) -> Vec<(ComposeState, f64)> {
+    let Ok(Value::Object(map)) = serde_json::from_str::<Value>(timings) else {
+        return Vec::new();
+    };
+    ComposeState::ALL
         .iter()
-        .filter(|s| checkpoints.get(***s) == Some(&Value::Bool(true)))
-        .count();
-    let updates = checkpoints
+        .filter_map(|state| {
+            map.get(state.as_str())
+                .and_then(Value::as_f64)
+                .map(|seconds| (*state, seconds))
+        })
+        .collect()
+}
+
+/// The timings recorded in a compose's checkpoints, as [`state_timings`] reads them.
+pub fn timings_of(compose: &Compose) -> String {
+    checkpoints_of(compose)
+        .get("timings")
+        .map_or_else(|| "{}".to_owned(), Value::to_string)
+}
+
+/// How far a compose is: (steps done, steps in all, updates it took), read from its row.
+pub fn progress(compose: &Compose) -> (usize, usize, usize) {
+    let steps = steps(compose);
+    let done = steps.iter().filter(|(_, done)| *done).count();
+    let updates = checkpoints_of(compose)
         .get("updates")
         .and_then(Value::as_array)
         .map_or(0, Vec::len);

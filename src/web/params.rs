@@ -82,6 +82,20 @@ impl Params {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The same parameters without empty values of `names`: a form's blank field means the
+    /// field was not given.
+    pub fn without_blank(&self, names: &[&str]) -> Params {
+        Params {
+            pairs: self
+                .pairs
+                .iter()
+                .filter(|(k, v)| !(v.trim().is_empty() && names.contains(&k.as_str())))
+                .cloned()
+                .collect(),
+            ..self.clone()
+        }
+    }
+
     /// Whether the parameter was given (an empty JSON array counts; `null` does not).
     pub fn contains(&self, name: &str) -> bool {
         self.pairs.iter().any(|(k, _)| k == name)

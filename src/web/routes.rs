@@ -26,7 +26,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(oidc::login_token)
         // Pages before the API: each answers only requests that ask for HTML.
         .service(pages::updates::list)
+        .service(pages::update_form::new)
+        .service(pages::update_form::submit)
+        .service(pages::update_form::edit)
         .service(pages::updates::show)
+        .service(pages::composes::list)
+        .service(pages::composes::show)
+        .service(pages::push::page)
         .service(updates::list)
         .service(updates::save)
         .service(updates::get)

@@ -107,6 +107,96 @@
     });
   }
 
+  // Live regions (composes in flight): redrawn from the same page every few seconds until
+  // nothing in them is running any more.
+  var live = document.getElementById("live");
+  if (live && live.getAttribute("data-refresh")) {
+    var refresh = function () {
+      var seconds = Number(live.getAttribute("data-refresh"));
+      if (!seconds) { return; }
+      setTimeout(function () {
+        var xhr = new XMLHttpRequest();
+        xhr.open("GET", window.location.href);
+        xhr.setRequestHeader("Accept", "text/html");
+        xhr.onload = function () {
+          if (xhr.status === 200) {
+            var next = new DOMParser().parseFromString(xhr.responseText, "text/html").getElementById("live");
+            if (next) {
+              live.innerHTML = next.innerHTML;
+              live.setAttribute("data-refresh", next.getAttribute("data-refresh") || "");
+            }
+          }
+          refresh();
+        };
+        xhr.onerror = refresh;
+        xhr.send();
+      }, seconds * 1000);
+    };
+    refresh();
+  }
+
+  // Build suggestions in the update form: the line being typed is completed from the
+  // latest candidate builds (Bodhi's /latest_candidates).
+  Array.prototype.forEach.call(document.querySelectorAll("textarea[data-candidates]"), function (area) {
+    var list = document.getElementById("build-suggestions");
+    if (!list) { return; }
+    var current = function () {
+      var lines = area.value.split("\n");
+      return lines[lines.length - 1].trim();
+    };
+    var suggest = debounce(function () {
+      var prefix = current();
+      if (prefix.length < 2) { list.hidden = true; return; }
+      getJSON("latest_candidates?hide_existing=true&prefix=" + encodeURIComponent(prefix), function (builds) {
+        list.innerHTML = "";
+        builds.slice(0, 10).forEach(function (build) {
+          var li = document.createElement("li");
+          var a = document.createElement("a");
+          a.href = "#";
+          a.textContent = build.nvr;
+          a.addEventListener("click", function (event) {
+            event.preventDefault();
+            var lines = area.value.split("\n");
+            lines[lines.length - 1] = build.nvr;
+            area.value = lines.join("\n") + "\n";
+            list.hidden = true;
+            area.focus();
+          });
+          li.appendChild(a);
+          list.appendChild(li);
+        });
+        list.hidden = list.children.length === 0;
+      });
+    }, 300);
+    area.addEventListener("input", suggest);
+  });
+
+  // Character counters (data-counter) for fields with a maxlength.
+  Array.prototype.forEach.call(document.querySelectorAll("[data-counter]"), function (field) {
+    var counter = document.getElementById(field.getAttribute("data-counter"));
+    var max = field.getAttribute("maxlength");
+    if (!counter || !max) { return; }
+    var update = function () { counter.textContent = field.value.length + " of " + max + " characters"; };
+    field.addEventListener("input", update);
+    update();
+  });
+
+  // A security update needs a severity: "unspecified" is not offered for one.
+  var severity = document.getElementById("severity");
+  if (severity) {
+    var sync = function () {
+      var security = document.querySelector("input[name=type][value=security]");
+      var unspecified = severity.querySelector("option[value=unspecified]");
+      if (!security || !unspecified) { return; }
+      unspecified.disabled = security.checked;
+      if (security.checked && severity.value === "unspecified") { severity.value = ""; }
+    };
+    Array.prototype.forEach.call(document.querySelectorAll("input[name=type]"), function (radio) {
+      radio.addEventListener("change", sync);
+    });
+    sync();
+  }
+
   // Markdown preview under a textarea marked data-preview.
   Array.prototype.forEach.call(document.querySelectorAll("textarea[data-preview]"), function (area) {
     var target = document.getElementById(area.getAttribute("data-preview"));

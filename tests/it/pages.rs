@@ -349,3 +349,197 @@ async fn assets_are_served_with_long_caching_and_pages_are_private() {
     let missing = send(&app, TestRequest::get().uri("/static/css/nope.css")).await;
     assert_eq!(missing.status, 404);
 }
+
+/// The text of the textarea `id` in a page.
+fn textarea_of(page: &str, id: &str) -> String {
+    let marker = format!("id=\"{id}\"");
+    let start = page.find(&marker).expect("the field");
+    let open = page[start..].find('>').expect("the tag's end") + start + 1;
+    let close = page[open..]
+        .find("</textarea>")
+        .expect("the textarea's end")
+        + open;
+    page[open..close].to_owned()
+}
+
+#[actix_web::test]
+async fn a_packager_creates_and_edits_an_update_with_the_form() {
+    let w = World::new();
+    w.candidate("nano-8.2-1.fc44");
+    let app = init_service(pipal::web::app(w.state.clone())).await;
+
+    let mut anonymous = Browser::default();
+    let away = anonymous.get(&app, "/updates/new").await;
+    assert_eq!(away.status, 303);
+    assert!(
+        away.header("location")
+            .unwrap()
+            .contains("login?came_from=%2Fupdates%2Fnew")
+    );
+
+    let mut alice = Browser::default();
+    alice.log_in(&app, "alice").await;
+    let form = alice.get(&app, "/updates/new").await.text();
+    let csrf = csrf_of(&form);
+    let fields = |notes: &str, kind: &str| {
+        vec![
+            ("csrf_token", csrf.clone()),
+            ("edited", String::new()),
+            ("builds", "nano-8.2-1.fc44\n".to_owned()),
+            ("from_tag", String::new()),
+            ("bugs", String::new()),
+            ("display_name", String::new()),
+            ("notes", notes.to_owned()),
+            ("type", kind.to_owned()),
+            ("severity", "unspecified".to_owned()),
+            ("suggest", "unspecified".to_owned()),
+            ("autokarma", "false".to_owned()),
+            ("stable_karma", "2".to_owned()),
+            ("unstable_karma", "-3".to_owned()),
+            ("autotime", "false".to_owned()),
+            ("autotime", "true".to_owned()),
+            ("stable_days", "7".to_owned()),
+            ("close_bugs", "false".to_owned()),
+            ("close_bugs", "true".to_owned()),
+            ("require_bugs", "false".to_owned()),
+            ("require_testcases", "false".to_owned()),
+        ]
+    };
+
+    // A security update without a severity is refused, and the form keeps what was typed.
+    let refused = alice
+        .post(
+            &app,
+            "/updates/new",
+            &as_refs(&fields("Fixes **CVE-2026-0002**.", "security")),
+        )
+        .await;
+    assert_eq!(refused.status, 400, "{}", refused.text());
+    let page = refused.text();
+    assert!(page.contains("The update was not saved"), "{page}");
+    assert!(page.contains("severity"), "{page}");
+    assert_eq!(textarea_of(&page, "notes"), "Fixes **CVE-2026-0002**.");
+    assert_eq!(textarea_of(&page, "builds"), "nano-8.2-1.fc44\n");
+    assert_eq!(
+        get(&app, "/updates/").await.json()["total"],
+        0,
+        "nothing saved"
+    );
+
+    let created = alice
+        .post(
+            &app,
+            "/updates/new",
+            &as_refs(&fields("Fixes a crash.", "bugfix")),
+        )
+        .await;
+    assert_eq!(created.status, 303, "{}", created.text());
+    let location = created.header("location").unwrap();
+    let alias = location.rsplit('/').next().unwrap().to_owned();
+    let update = show(&app, &alias).await;
+    assert_eq!(update["notes"], "Fixes a crash.");
+    assert_eq!(update["autokarma"], false, "an unticked box is false");
+    assert_eq!(update["autotime"], true, "a ticked box is true");
+    assert_eq!(update["close_bugs"], true);
+    assert_eq!(update["require_bugs"], false);
+    assert_eq!(update["stable_karma"], 2);
+
+    // The edit form starts from the update; saving it changes the update in place.
+    let edit = alice.get(&app, &format!("/updates/{alias}/edit")).await;
+    assert_eq!(edit.status, 200, "{}", edit.text());
+    let page = edit.text();
+    assert_eq!(textarea_of(&page, "notes"), "Fixes a crash.");
+    assert!(page.contains(&format!("name=\"edited\" value=\"{alias}\"")));
+    let mut changed = fields("Fixes a crash on save.", "bugfix");
+    changed[1].1 = alias.clone();
+    let saved = alice.post(&app, "/updates/new", &as_refs(&changed)).await;
+    assert_eq!(saved.status, 303, "{}", saved.text());
+    assert_eq!(show(&app, &alias).await["notes"], "Fixes a crash on save.");
+
+    // Someone who may not edit it gets a page saying so.
+    let mut tess = Browser::default();
+    tess.log_in(&app, "tess").await;
+    let refused = tess.get(&app, &format!("/updates/{alias}/edit")).await;
+    assert_eq!(refused.status, 400, "Bodhi's status for an ACL refusal");
+    assert!(refused.text().contains("<html"));
+    assert!(refused.text().contains("tess"), "{}", refused.text());
+}
+
+fn as_refs<'a>(fields: &'a [(&'a str, String)]) -> Vec<(&'a str, &'a str)> {
+    fields.iter().map(|(k, v)| (*k, v.as_str())).collect()
+}
+
+#[actix_web::test]
+async fn a_release_engineer_previews_and_starts_a_push_then_watches_it() {
+    let w = World::with_state(|s| s.buildsys.local.autosign_delay_secs = 0);
+    w.candidate("nano-8.2-1.fc44");
+    let app = init_service(pipal::web::app(w.state.clone())).await;
+    let alias = submit(&app, &w, "alice", &["nano-8.2-1.fc44"]).await;
+    let worker = pipal::worker::Worker::with_all_handlers(w.state.clone());
+    worker.make_periodic_due("local_signer").unwrap();
+    while worker.run_one().unwrap().is_some() {}
+
+    let mut alice = Browser::default();
+    alice.log_in(&app, "alice").await;
+    let refused = alice.get(&app, "/admin/push").await;
+    assert_eq!(refused.status, 403);
+    assert!(refused.text().contains("may not push"));
+
+    let mut carol = Browser::default();
+    carol.log_in(&app, "carol").await;
+    let form = carol.get(&app, "/admin/push").await;
+    assert_eq!(form.status, 200, "{}", form.text());
+    assert!(form.text().contains("value=\"F44\""));
+
+    let preview = carol
+        .get(&app, "/admin/push?preview=1&releases=F44&request=testing")
+        .await
+        .text();
+    assert!(preview.contains("F44 testing"), "{preview}");
+    assert!(preview.contains(&alias));
+    assert!(preview.contains("Start 1 compose<"), "{preview}");
+    assert_eq!(
+        show(&app, &alias).await["locked"],
+        false,
+        "a preview starts nothing"
+    );
+
+    let csrf = csrf_of(&preview[preview.find("id=\"start-push\"").unwrap()..]);
+    let started = carol
+        .post(
+            &app,
+            "/composes/",
+            &[
+                ("csrf_token", &csrf),
+                ("releases", "F44"),
+                ("request", "testing"),
+            ],
+        )
+        .await;
+    assert_eq!(started.status, 303, "{}", started.text());
+    assert!(started.header("location").unwrap().ends_with("/composes/"));
+    assert_eq!(show(&app, &alias).await["locked"], true);
+
+    let composes = carol.get(&app, "/composes/").await.text();
+    assert!(composes.contains("F44 testing</a>"), "{composes}");
+    assert!(
+        composes.contains("data-refresh=\"3\""),
+        "in flight: the page refreshes"
+    );
+    let compose = carol.get(&app, "/composes/F44/testing").await.text();
+    assert!(compose.contains("data-state=\"requested\""), "{compose}");
+    assert!(compose.contains(&alias));
+
+    let masher = pipal::masher::Masher::new(w.state.clone());
+    while masher.run_one().unwrap().is_some() {}
+    let compose = carol.get(&app, "/composes/F44/testing").await.text();
+    assert!(compose.contains("data-state=\"success\""), "{compose}");
+    assert!(!compose.contains("data-refresh"), "nothing left to watch");
+    let composes = carol.get(&app, "/composes/").await.text();
+    assert!(composes.contains("No compose is running."));
+    assert!(composes.contains("badge-stable\">success"));
+    assert_eq!(show(&app, &alias).await["status"], "testing");
+
+    let missing = carol.get(&app, "/composes/F44/stable").await;
+    assert_eq!(missing.status, 404);
+}

@@ -114,6 +114,11 @@ pub async fn start(
         Ok((push::start(conn, &plan, ctx.now)?, plan.warnings))
     })
     .await?;
+    if crate::web::session::wants_html(&req) {
+        // The admin push page: on to the composes, to watch them.
+        let location = format!("{}composes/", state.settings.base_address());
+        return Ok(crate::web::pages::see_other(&location));
+    }
     let app = state.clone();
     let body = state
         .db

@@ -38,7 +38,7 @@ pub async fn render_markdown(req: HttpRequest, state: web::Data<AppState>) -> Ht
 }
 
 /// Runs build system calls on the blocking pool.
-async fn with_buildsys<T, F>(state: &web::Data<AppState>, f: F) -> AppResult<T>
+pub async fn with_buildsys<T, F>(state: &web::Data<AppState>, f: F) -> AppResult<T>
 where
     F: FnOnce(&dyn BuildSystem) -> AppResult<T> + Send + 'static,
     T: Send + 'static,

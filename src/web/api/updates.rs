@@ -292,8 +292,23 @@ pub async fn get(
     })
 }
 
+/// Creates the update of `form`, or edits the one it names, as `user` (a packager).
+pub async fn save_update(
+    state: &web::Data<AppState>,
+    user: crate::services::accounts::CurrentUser,
+    form: UpdateForm,
+) -> AppResult<save_service::Saved> {
+    require_any_group(&user, &state.settings.accounts.mandatory_packager_groups)?;
+    let buildsys = state.buildsys.clone();
+    apply(state, move |conn, ctx| match form.edited.clone() {
+        Some(alias) => save_service::edit(conn, ctx, buildsys.as_ref(), &user, &alias, &form),
+        None => save_service::create(conn, ctx, buildsys.as_ref(), &user, &form),
+    })
+    .await
+}
+
 /// Reads the body of `POST /updates/` (spec §3.4).
-fn read_update_form(params: &crate::web::params::Params) -> AppResult<UpdateForm> {
+pub fn read_update_form(params: &crate::web::params::Params) -> AppResult<UpdateForm> {
     let mut v = Validator::new(params);
     let builds = params.contains("builds").then(|| v.list("builds"));
     let from_tag = v.string("from_tag");
@@ -395,14 +410,8 @@ pub async fn save(
 ) -> AppResult<HttpResponse> {
     let params = body_params(&req, &body)?;
     let user = authorised(&auth, &params)?;
-    require_any_group(&user, &state.settings.accounts.mandatory_packager_groups)?;
     let form = read_update_form(&params)?;
-    let buildsys = state.buildsys.clone();
-    let saved = apply(&state, move |conn, ctx| match form.edited.clone() {
-        Some(alias) => save_service::edit(conn, ctx, buildsys.as_ref(), &user, &alias, &form),
-        None => save_service::create(conn, ctx, buildsys.as_ref(), &user, &form),
-    })
-    .await?;
+    let saved = save_update(&state, user, form).await?;
     let app = state.clone();
     let body = state
         .db

@@ -5,8 +5,11 @@
 //! context is [`Chrome`].
 
 pub mod assets;
+pub mod composes;
 pub mod errors;
 pub mod home;
+pub mod push;
+pub mod update_form;
 pub mod updates;
 pub mod view;
 
