@@ -543,3 +543,155 @@ async fn a_release_engineer_previews_and_starts_a_push_then_watches_it() {
     let missing = carol.get(&app, "/composes/F44/stable").await;
     assert_eq!(missing.status, 404);
 }
+
+#[actix_web::test]
+async fn releases_users_and_feeds_show_what_the_api_has() {
+    let w = World::new();
+    w.candidate("nano-8.2-1.fc44");
+    let app = init_service(pipal::web::app(w.state.clone())).await;
+    let alias = submit(&app, &w, "alice", &["nano-8.2-1.fc44"]).await;
+    post_ok(
+        &app,
+        w.token("bob"),
+        "/comments/",
+        json!({"update": alias, "text": "Works & *fine*.", "karma": 1}),
+    )
+    .await;
+    let mut browser = Browser::default();
+
+    let releases = browser.get(&app, "/releases/").await.text();
+    assert!(releases.contains("Fedora 44"), "{releases}");
+    assert!(
+        releases.contains("releases=F44&amp;status=pending\">1</a>"),
+        "{releases}"
+    );
+    let release = browser.get(&app, "/releases/F44").await;
+    assert_eq!(release.status, 200, "{}", release.text());
+    let html = release.text();
+    assert!(html.contains("<svg class=\"chart\""));
+    assert!(html.contains("(1 in twelve months)"), "{html}");
+    assert!(html.contains(&alias));
+    assert_eq!(browser.get(&app, "/releases/F99").await.status, 404);
+    assert_eq!(get(&app, "/releases/F44").await.json()["name"], "F44");
+
+    let bob = browser.get(&app, "/users/bob").await.text();
+    assert!(bob.contains(&format!("{alias}#comment-")), "{bob}");
+    assert!(
+        !bob.contains("bob@example.org"),
+        "only the user sees their address"
+    );
+    let alice = browser.get(&app, "/users/alice").await.text();
+    assert!(alice.contains(&format!("updates/{alias}\">")), "{alice}");
+    assert_eq!(browser.get(&app, "/users/nobody").await.status, 404);
+
+    let feed = send(&app, TestRequest::get().uri("/rss/updates/?user=alice")).await;
+    assert_eq!(feed.status, 200);
+    assert_eq!(
+        feed.header("content-type").as_deref(),
+        Some("application/rss+xml; charset=utf-8")
+    );
+    let xml = feed.text();
+    assert!(xml.contains("<title>nano-8.2-1.fc44</title>"), "{xml}");
+    assert!(xml.contains(&format!("/updates/{alias}</link>")));
+    let comments = send(&app, TestRequest::get().uri("/rss/comments/?user=bob"))
+        .await
+        .text();
+    assert!(
+        comments.contains("Works &#38; *fine*."),
+        "escaped: {comments}"
+    );
+    assert!(comments.contains(&format!("<title>bob on {alias}</title>")));
+    let bad = send(&app, TestRequest::get().uri("/rss/updates/?status=bogus")).await;
+    assert_eq!(bad.status, 400);
+}
+
+#[actix_web::test]
+async fn a_packager_requests_changes_and_expires_an_override() {
+    let w = World::new();
+    w.build_in("nano-8.2-1.fc44", "f44-updates-candidate");
+    let app = init_service(pipal::web::app(w.state.clone())).await;
+    let mut alice = Browser::default();
+    alice.log_in(&app, "alice").await;
+    let soon = (chrono::Utc::now() + chrono::Duration::days(10))
+        .format("%Y-%m-%d")
+        .to_string();
+
+    let form = alice
+        .get(&app, "/overrides/new?nvr=nano-8.2-1.fc44")
+        .await
+        .text();
+    assert!(form.contains("value=\"nano-8.2-1.fc44\""));
+    let csrf = csrf_of(&form);
+    let refused = alice
+        .post(
+            &app,
+            "/overrides/new",
+            &[
+                ("csrf_token", &csrf),
+                ("edited", ""),
+                ("nvr", "nano-8.2-1.fc44"),
+                ("notes", "x"),
+                ("expiration_date", &soon),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 400);
+    assert!(refused.text().contains("Shorter than minimum length 2"));
+    assert!(
+        refused.text().contains(&format!("value=\"{soon}\"")),
+        "kept as typed"
+    );
+
+    let created = alice
+        .post(
+            &app,
+            "/overrides/new",
+            &[
+                ("csrf_token", &csrf),
+                ("edited", ""),
+                ("nvr", "nano-8.2-1.fc44"),
+                ("notes", "Needed to build vim."),
+                ("expiration_date", &soon),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 303, "{}", created.text());
+    let page = alice.get(&app, "/overrides/nano-8.2-1.fc44").await.text();
+    assert!(page.contains("Needed to build vim."));
+    assert!(
+        page.contains("id=\"override-form\""),
+        "its submitter may change it"
+    );
+    let list = alice.get(&app, "/overrides/?expired=False").await.text();
+    assert!(
+        list.contains("overrides/nano-8.2-1.fc44\">nano-8.2-1.fc44"),
+        "{list}"
+    );
+
+    let expired = alice
+        .post(
+            &app,
+            "/overrides/new",
+            &[
+                ("csrf_token", &csrf),
+                ("edited", "nano-8.2-1.fc44"),
+                ("nvr", "nano-8.2-1.fc44"),
+                ("notes", "Needed to build vim."),
+                ("expiration_date", &soon),
+                ("expired", "false"),
+                ("expired", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(expired.status, 303, "{}", expired.text());
+    let json = get(&app, "/overrides/nano-8.2-1.fc44").await.json();
+    assert!(json["override"]["expired_date"].is_string(), "{json}");
+
+    let mut bob = Browser::default();
+    bob.log_in(&app, "bob").await;
+    let page = bob.get(&app, "/overrides/nano-8.2-1.fc44").await.text();
+    assert!(
+        !page.contains("id=\"override-form\""),
+        "others only read it"
+    );
+}

@@ -320,9 +320,11 @@ fn a_repository_that_cannot_be_written_fails_the_compose_and_resumes() {
 
     let alias = {
         use diesel::prelude::*;
-        use pipal::db::schema::updates;
+        use pipal::db::schema::{builds, updates};
+        // The update of the damaged build.
         let alias: String = updates::table
-            .filter(updates::status.eq(pipal::db::types::UpdateStatus::Testing))
+            .inner_join(builds::table)
+            .filter(builds::nvr.eq(&tagged[0].build.nvr))
             .select(updates::alias)
             .first(&mut conn)
             .unwrap();

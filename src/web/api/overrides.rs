@@ -7,12 +7,15 @@ use serde::Serialize;
 use super::releases::resolve_packages;
 use super::updates::{resolve_releases, resolve_users};
 use super::{PageKeys, context, query, to_json};
+use crate::db::DbConnection;
 use crate::error::{AppError, AppResult};
 use crate::json::objects::OverrideJson;
 use crate::json::overrides::OverrideGraph;
 use crate::models::build::Build;
 use crate::models::overrides::BuildrootOverride;
 use crate::models::search::OverrideFilter;
+use crate::services::accounts::CurrentUser;
+use crate::services::overrides::{self, OverrideForm};
 use crate::state::AppState;
 use crate::web::params::Validator;
 use crate::web::respond::{self, Page};
@@ -26,6 +29,60 @@ struct OverrideList<'a> {
     display_user: Option<bool>,
 }
 
+/// Reads the filters of `GET /overrides/`, checking names against the database.
+pub fn read_filter(conn: &mut DbConnection, v: &mut Validator<'_>) -> AppResult<OverrideFilter> {
+    let params = v.params();
+    Ok(OverrideFilter {
+        expired: v.query_bool("expired"),
+        builds: params.contains("builds").then(|| v.list("builds")),
+        packages: resolve_packages(conn, v, "packages")?
+            .map(|rows| rows.into_iter().map(|(_, name)| name).collect()),
+        release_ids: resolve_releases(conn, v, "releases")?
+            .map(|releases| releases.into_iter().map(|r| r.id).collect()),
+        like: v.string("like"),
+        search: v.string("search"),
+        submitter_ids: resolve_users(conn, v, "user")?,
+    })
+}
+
+/// Reads the body of `POST /overrides/` (spec §3.6).
+pub fn read_override_form(params: &crate::web::params::Params) -> AppResult<OverrideForm> {
+    let mut v = Validator::new(params);
+    let nvr = v.required_string("nvr");
+    let notes = v.string("notes").unwrap_or_default();
+    if notes.chars().count() < 2 {
+        v.error("notes", "Shorter than minimum length 2");
+    }
+    let expiration_date = v.datetime("expiration_date");
+    if !params.contains("expiration_date") {
+        v.error("expiration_date", "Required");
+    }
+    let expired = v.body_bool("expired").unwrap_or(false);
+    let edited = v.string("edited").filter(|e| !e.is_empty());
+    v.finish()?;
+    Ok(OverrideForm {
+        nvrs: crate::web::params::split_values(nvr.as_deref()),
+        notes,
+        expiration_date: expiration_date.unwrap_or_default(),
+        expired,
+        edited,
+    })
+}
+
+/// Saves the overrides of `form` as `user` (a packager).
+pub async fn save_override(
+    state: &web::Data<AppState>,
+    user: CurrentUser,
+    form: OverrideForm,
+) -> AppResult<overrides::SavedOverrides> {
+    super::write::require_any_group(&user, &state.settings.accounts.mandatory_packager_groups)?;
+    let buildsys = state.buildsys.clone();
+    super::write::apply(state, move |conn, ctx| {
+        overrides::save(conn, ctx, buildsys.as_ref(), &user, &form)
+    })
+    .await
+}
+
 #[get("/overrides/")]
 pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> AppResult<HttpResponse> {
     let params = query(&req);
@@ -35,17 +92,7 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> AppResult<Htt
         .run(move |conn| {
             let mut v = Validator::new(&params);
             let page = Page::read(&mut v);
-            let filter = OverrideFilter {
-                expired: v.query_bool("expired"),
-                builds: params.contains("builds").then(|| v.list("builds")),
-                packages: resolve_packages(conn, &mut v, "packages")?
-                    .map(|rows| rows.into_iter().map(|(_, name)| name).collect()),
-                release_ids: resolve_releases(conn, &mut v, "releases")?
-                    .map(|releases| releases.into_iter().map(|r| r.id).collect()),
-                like: v.string("like"),
-                search: v.string("search"),
-                submitter_ids: resolve_users(conn, &mut v, "user")?,
-            };
+            let filter = read_filter(conn, &mut v)?;
             let display_user = v.query_bool("display_user");
             v.finish()?;
             let total = filter.count(conn)?;
@@ -109,36 +156,11 @@ pub async fn save(
     auth: crate::web::auth::Auth,
     body: web::Bytes,
 ) -> AppResult<HttpResponse> {
-    use crate::services::overrides::{self, OverrideForm};
     let params = super::write::body_params(&req, &body)?;
     let user = super::write::authorised(&auth, &params)?;
-    super::write::require_any_group(&user, &state.settings.accounts.mandatory_packager_groups)?;
-    let mut v = Validator::new(&params);
-    let nvr = v.required_string("nvr");
-    let notes = v.string("notes").unwrap_or_default();
-    if notes.chars().count() < 2 {
-        v.error("notes", "Shorter than minimum length 2");
-    }
-    let expiration_date = v.datetime("expiration_date");
-    if !params.contains("expiration_date") {
-        v.error("expiration_date", "Required");
-    }
-    let expired = v.body_bool("expired").unwrap_or(false);
-    let edited = v.string("edited").filter(|e| !e.is_empty());
-    v.finish()?;
-    let form = OverrideForm {
-        nvrs: crate::web::params::split_values(nvr.as_deref()),
-        notes,
-        expiration_date: expiration_date.unwrap_or_default(),
-        expired,
-        edited,
-    };
-    let buildsys = state.buildsys.clone();
-    let saved = super::write::apply(&state, move |conn, ctx| {
-        let saved = overrides::save(conn, ctx, buildsys.as_ref(), &user, &form)?;
-        Ok((saved.overrides, saved.caveats))
-    })
-    .await?;
+    let form = read_override_form(&params)?;
+    let saved = save_override(&state, user, form).await?;
+    let saved = (saved.overrides, saved.caveats);
     let app = state.clone();
     let body = state
         .db

@@ -7,10 +7,14 @@
 pub mod assets;
 pub mod composes;
 pub mod errors;
+pub mod feeds;
 pub mod home;
+pub mod overrides;
 pub mod push;
+pub mod releases;
 pub mod update_form;
 pub mod updates;
+pub mod users;
 pub mod view;
 
 use actix_web::cookie::Cookie;

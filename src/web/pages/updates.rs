@@ -130,10 +130,12 @@ struct UpdatesPage<'a> {
     statuses: &'static [UpdateStatus],
     types: &'static [crate::db::types::UpdateType],
     severities: &'static [crate::db::types::UpdateSeverity],
+    /// The feed of the same filters.
+    rss: String,
 }
 
 /// The query string without empty values (an unset field of a GET form) and without `page`.
-fn kept_pairs(req: &HttpRequest) -> Vec<(String, String)> {
+pub fn kept_pairs(req: &HttpRequest) -> Vec<(String, String)> {
     serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string())
         .unwrap_or_default()
         .into_iter()
@@ -141,8 +143,9 @@ fn kept_pairs(req: &HttpRequest) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Links to the first, previous, ±4 around the current, next and last pages.
-fn pager(base: &str, pairs: &[(String, String)], page: i64, pages: i64) -> Vec<PagerLink> {
+/// Links to the first, previous, ±4 around the current, next and last pages of the list at
+/// `path` (such as `{base}updates/`), keeping the query's other parameters.
+pub fn pager(path: &str, pairs: &[(String, String)], page: i64, pages: i64) -> Vec<PagerLink> {
     if pages <= 1 {
         return Vec::new();
     }
@@ -150,7 +153,7 @@ fn pager(base: &str, pairs: &[(String, String)], page: i64, pages: i64) -> Vec<P
         let mut query = pairs.to_vec();
         query.push(("page".to_owned(), n.to_string()));
         format!(
-            "{base}updates/?{}",
+            "{path}?{}",
             serde_urlencoded::to_string(&query).unwrap_or_default()
         )
     };
@@ -204,6 +207,11 @@ pub async fn list(
     let params = crate::web::params::Params::from_query(
         &serde_urlencoded::to_string(&with_page).unwrap_or_default(),
     );
+    let rss = format!(
+        "{}rss/updates/?{}",
+        chrome.base,
+        serde_urlencoded::to_string(&pairs).unwrap_or_default()
+    );
     let app = state.clone();
     let base = chrome.base.clone();
     let (rows, total, pager, releases) = state
@@ -217,7 +225,12 @@ pub async fn list(
             let updates = filter.page(conn, page.offset(), page.rows_per_page)?;
             let graph = UpdateGraph::load(conn, updates)?;
             let rows = update_rows(&graph, &app);
-            let pager = pager(&base, &pairs, page.page, page.pages(total));
+            let pager = pager(
+                &format!("{base}updates/"),
+                &pairs,
+                page.page,
+                page.pages(total),
+            );
             Ok::<_, AppError>((rows, total, pager, release_choices(conn)?))
         })
         .await?;
@@ -242,6 +255,7 @@ pub async fn list(
             statuses: UpdateStatus::ALL,
             types: crate::db::types::UpdateType::ALL,
             severities: crate::db::types::UpdateSeverity::ALL,
+            rss,
         },
     ))
 }
@@ -640,7 +654,7 @@ mod tests {
     #[test]
     fn the_pager_shows_four_pages_either_side_and_the_ends() {
         let pairs = vec![("status".to_owned(), "testing".to_owned())];
-        let links = pager("/", &pairs, 10, 30);
+        let links = pager("/updates/", &pairs, 10, 30);
         let labels: Vec<&str> = links.iter().map(|l| l.label.as_str()).collect();
         assert_eq!(
             labels,
@@ -665,8 +679,8 @@ mod tests {
             links[0].href.as_deref(),
             Some("/updates/?status=testing&page=9")
         );
-        let first = pager("/", &[], 1, 2);
+        let first = pager("/updates/", &[], 1, 2);
         assert!(first[0].href.is_none(), "no previous page of the first");
-        assert!(pager("/", &[], 1, 1).is_empty());
+        assert!(pager("/updates/", &[], 1, 1).is_empty());
     }
 }
