@@ -8,7 +8,7 @@ mod outbox;
 mod package;
 mod push;
 mod release;
-mod serve;
+pub mod serve;
 
 use std::path::PathBuf;
 

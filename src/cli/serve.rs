@@ -51,7 +51,7 @@ pub fn worker_only(ctx: Context) -> anyhow::Result<()> {
 /// Starts what runs next to (or instead of) the HTTP server: the job worker, one masher loop
 /// per compose that may run at once (none when `masher.enabled` is off), the outbox's
 /// delivery, and the buildsys.tag consumer when a broker is set.
-fn spawn_background(
+pub fn spawn_background(
     state: &AppState,
     stopped: &watch::Receiver<bool>,
 ) -> anyhow::Result<Vec<tokio::task::JoinHandle<()>>> {

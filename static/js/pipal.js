@@ -169,6 +169,8 @@
       });
     }, 300);
     area.addEventListener("input", suggest);
+    // Leaving the field closes the list (after a click on it has landed).
+    area.addEventListener("blur", function () { setTimeout(function () { list.hidden = true; }, 200); });
   });
 
   // Character counters (data-counter) for fields with a maxlength.

@@ -10,6 +10,7 @@ mod api_requests;
 mod api_updates;
 mod auth;
 mod automatic;
+mod browser;
 mod bugzilla;
 mod buildsys;
 mod cli;
