@@ -40,6 +40,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(pages::overrides::show)
         .service(pages::releases::show)
         .service(pages::users::show)
+        .service(pages::comments::list)
         .service(pages::feeds::updates_feed)
         .service(pages::feeds::comments_feed)
         .service(pages::feeds::overrides_feed)

@@ -51,6 +51,17 @@ async fn a_push_in_the_browser() {
             .contains("Fixes the <strong>crash</strong> when saving.")
     );
     b.screenshot("03-update").await;
+
+    // The search box suggests the package and the update as one types.
+    b.fill("#search", "nano").await;
+    b.wait_for(
+        &format!("#search-suggestions a[href$='updates/{alias}']"),
+        10,
+    )
+    .await;
+    b.wait_for("#search-suggestions a[href$='updates/?packages=nano']", 10)
+        .await;
+    b.screenshot("03b-search").await;
     b.log_out(&base).await;
 
     // A tester comments with karma.

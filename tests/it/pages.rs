@@ -695,3 +695,42 @@ async fn a_packager_requests_changes_and_expires_an_override() {
         "others only read it"
     );
 }
+
+#[actix_web::test]
+async fn the_latest_comments_leave_the_system_out_and_filter_like_the_api() {
+    let w = World::new();
+    w.candidate("nano-8.2-1.fc44");
+    w.candidate("vim-9.1-1.fc44");
+    let app = init_service(pipal::web::app(w.state.clone())).await;
+    let nano = submit(&app, &w, "alice", &["nano-8.2-1.fc44"]).await;
+    let vim = submit(&app, &w, "alice", &["vim-9.1-1.fc44"]).await;
+    for (alias, user, text) in [
+        (&nano, "bob", "Nano **works**."),
+        (&vim, "pete", "Vim too."),
+    ] {
+        post_ok(
+            &app,
+            w.token(user),
+            "/comments/",
+            json!({"update": alias, "text": text, "karma": 1}),
+        )
+        .await;
+    }
+    let mut browser = Browser::default();
+    let all = browser.get(&app, "/comments/").await.text();
+    assert!(all.contains("Nano <strong>works</strong>."), "{all}");
+    assert!(all.contains("Vim too."));
+    assert!(
+        all.contains("2 comments."),
+        "the system's own are left out: {all}"
+    );
+    let bobs = browser
+        .get(&app, "/comments/?user=bob&update_owner=")
+        .await
+        .text();
+    assert!(bobs.contains("Nano <strong>works</strong>.") && !bobs.contains("Vim too."));
+    assert!(bobs.contains(&format!("updates/{nano}#comment-")));
+    let unknown = browser.get(&app, "/comments/?user=nobody").await;
+    assert_eq!(unknown.status, 400);
+    assert!(unknown.text().contains("Invalid users specified: nobody"));
+}

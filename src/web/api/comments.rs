@@ -38,6 +38,35 @@ pub fn comments_graph(conn: &mut DbConnection, comments: &[Comment]) -> AppResul
     Ok(UpdateGraph::load(conn, updates)?)
 }
 
+/// Reads the filters of `GET /comments/`. With `chrome` (Bodhi's default) the system users'
+/// comments are left out. Bodhi accepts `search` here and ignores it.
+pub fn read_filter(
+    conn: &mut DbConnection,
+    v: &mut Validator<'_>,
+    app: &AppState,
+    chrome: bool,
+) -> AppResult<CommentFilter> {
+    let hide_user_ids = if chrome {
+        users::table
+            .filter(users::name.eq_any(&app.settings.accounts.system_users))
+            .select(users::id)
+            .load(conn)?
+    } else {
+        Vec::new()
+    };
+    Ok(CommentFilter {
+        like: v.string("like"),
+        since: v.datetime("since"),
+        update_ids: resolve_updates(conn, v, "updates")?,
+        packages: resolve_packages(conn, v, "packages")?
+            .map(|rows| rows.into_iter().map(|(_, name)| name).collect()),
+        user_ids: resolve_users(conn, v, "user")?,
+        update_owner_ids: resolve_users(conn, v, "update_owner")?,
+        ignore_user_ids: resolve_users(conn, v, "ignore_user")?,
+        hide_user_ids,
+    })
+}
+
 #[get("/comments/")]
 pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> AppResult<HttpResponse> {
     let params = query(&req);
@@ -47,25 +76,8 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> AppResult<Htt
         .run(move |conn| {
             let mut v = Validator::new(&params);
             let page = Page::read(&mut v);
-            // Bodhi accepts `search` here and ignores it.
-            let mut filter = CommentFilter {
-                like: v.string("like"),
-                since: v.datetime("since"),
-                update_ids: resolve_updates(conn, &mut v, "updates")?,
-                packages: resolve_packages(conn, &mut v, "packages")?
-                    .map(|rows| rows.into_iter().map(|(_, name)| name).collect()),
-                user_ids: resolve_users(conn, &mut v, "user")?,
-                update_owner_ids: resolve_users(conn, &mut v, "update_owner")?,
-                ignore_user_ids: resolve_users(conn, &mut v, "ignore_user")?,
-                hide_user_ids: Vec::new(),
-            };
+            let filter = read_filter(conn, &mut v, &app, page.chrome)?;
             v.finish()?;
-            if page.chrome {
-                filter.hide_user_ids = users::table
-                    .filter(users::name.eq_any(&app.settings.accounts.system_users))
-                    .select(users::id)
-                    .load(conn)?;
-            }
             let total = filter.count(conn)?;
             let comments = filter.page(conn, page.offset(), page.rows_per_page)?;
             let graph = comments_graph(conn, &comments)?;

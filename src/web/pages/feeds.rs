@@ -12,10 +12,9 @@ use crate::db::schema::{builds, updates, users};
 use crate::error::{AppError, AppResult};
 use crate::json::UpdateGraph;
 use crate::json::objects::beautiful_title;
-use crate::models::search::CommentFilter;
 use crate::state::AppState;
-use crate::web::api::updates::{read_filter, resolve_users};
-use crate::web::api::{overrides, query};
+use crate::web::api::updates::read_filter;
+use crate::web::api::{comments, overrides, query};
 use crate::web::params::Validator;
 use crate::web::respond::Page;
 
@@ -118,6 +117,7 @@ pub async fn comments_feed(
     state: web::Data<AppState>,
 ) -> AppResult<HttpResponse> {
     let params = query(&req);
+    let app = state.clone();
     let base = state.settings.base_address();
     let link = base.clone();
     let items = state
@@ -125,12 +125,7 @@ pub async fn comments_feed(
         .run(move |conn| {
             let mut v = Validator::new(&params);
             let page = Page::read(&mut v);
-            let filter = CommentFilter {
-                user_ids: resolve_users(conn, &mut v, "user")?,
-                update_owner_ids: resolve_users(conn, &mut v, "update_owner")?,
-                packages: params.contains("packages").then(|| v.list("packages")),
-                ..CommentFilter::default()
-            };
+            let filter = comments::read_filter(conn, &mut v, &app, page.chrome)?;
             v.finish()?;
             let comments = filter.page(conn, page.offset(), page.rows_per_page)?;
             let update_ids: Vec<i32> = comments.iter().map(|c| c.update_id).collect();

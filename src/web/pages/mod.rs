@@ -5,10 +5,12 @@
 //! context is [`Chrome`].
 
 pub mod assets;
+pub mod comments;
 pub mod composes;
 pub mod errors;
 pub mod feeds;
 pub mod home;
+pub mod list;
 pub mod overrides;
 pub mod push;
 pub mod releases;

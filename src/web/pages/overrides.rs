@@ -9,7 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use chrono::Duration;
 
-use super::updates::{PagerLink, kept_pairs, pager};
+use super::list::{ListQuery, PagerLink};
 use super::view::{age, date};
 use super::{Chrome, ok, render, see_other};
 use crate::error::{AppError, AppResult, FieldError};
@@ -110,15 +110,10 @@ pub async fn list(
     auth: Auth,
 ) -> AppResult<HttpResponse> {
     let chrome = Chrome::new(&req, &state, &auth);
-    let pairs = kept_pairs(&req);
-    let mut with_page = pairs.clone();
-    if let Some(n) = query(&req).get("page").filter(|n| !n.is_empty()) {
-        with_page.push(("page".to_owned(), n.to_owned()));
-    }
-    let params = Params::from_query(&serde_urlencoded::to_string(&with_page).unwrap_or_default());
-    let path = format!("{}overrides/", chrome.base);
+    let list = ListQuery::read(&req, format!("{}overrides/", chrome.base));
+    let params = list.params.clone();
     let app = state.clone();
-    let (rows, total, pager, releases) = state
+    let (rows, total, page, releases) = state
         .db
         .run(move |conn| {
             let mut v = Validator::new(&params);
@@ -132,28 +127,21 @@ pub async fn list(
             let lines = override_lines(&graph, &app, &all);
             let mut releases: Vec<String> = all.into_iter().map(|r| r.name).collect();
             releases.sort_by(|a, b| b.cmp(a));
-            Ok::<_, AppError>((
-                lines,
-                total,
-                pager(&path, &pairs, page.page, page.pages(total)),
-                releases,
-            ))
+            Ok::<_, AppError>((lines, total, page, releases))
         })
         .await?;
-    let q = query(&req);
-    let first = |name: &str| q.get(name).unwrap_or_default().to_owned();
     Ok(ok(
         &chrome,
         &OverridesPage {
             chrome: &chrome,
             rows,
             total,
-            pager,
+            pager: list.pager(&page, total),
             form: OverrideFilters {
-                search: first("search"),
-                expired: first("expired"),
-                release: first("releases"),
-                user: first("user"),
+                search: list.first("search"),
+                expired: list.first("expired"),
+                release: list.first("releases"),
+                user: list.first("user"),
             },
             releases,
         },

@@ -5,6 +5,7 @@
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use askama::Template;
 
+use super::list::{ListQuery, PagerLink};
 use super::view::{age, date, karma_class, signed, status_class, status_label};
 use super::{Chrome, ok};
 use crate::db::DbConnection;
@@ -18,8 +19,8 @@ use crate::services::karma::Karma;
 use crate::services::permissions;
 use crate::services::requirements::meets_requirements_why;
 use crate::state::AppState;
+use crate::web::api::context;
 use crate::web::api::updates::read_filter;
-use crate::web::api::{context, query};
 use crate::web::auth::Auth;
 use crate::web::params::Validator;
 use crate::web::respond::Page;
@@ -110,13 +111,6 @@ pub struct FilterForm {
     pub user: String,
 }
 
-/// A link of the pager.
-pub struct PagerLink {
-    pub label: String,
-    pub href: Option<String>,
-    pub current: bool,
-}
-
 #[derive(Template)]
 #[template(path = "updates/list.html")]
 struct UpdatesPage<'a> {
@@ -132,48 +126,6 @@ struct UpdatesPage<'a> {
     severities: &'static [crate::db::types::UpdateSeverity],
     /// The feed of the same filters.
     rss: String,
-}
-
-/// The query string without empty values (an unset field of a GET form) and without `page`.
-pub fn kept_pairs(req: &HttpRequest) -> Vec<(String, String)> {
-    serde_urlencoded::from_str::<Vec<(String, String)>>(req.query_string())
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|(k, v)| !v.is_empty() && k != "page")
-        .collect()
-}
-
-/// Links to the first, previous, ±4 around the current, next and last pages of the list at
-/// `path` (such as `{base}updates/`), keeping the query's other parameters.
-pub fn pager(path: &str, pairs: &[(String, String)], page: i64, pages: i64) -> Vec<PagerLink> {
-    if pages <= 1 {
-        return Vec::new();
-    }
-    let href = |n: i64| {
-        let mut query = pairs.to_vec();
-        query.push(("page".to_owned(), n.to_string()));
-        format!(
-            "{path}?{}",
-            serde_urlencoded::to_string(&query).unwrap_or_default()
-        )
-    };
-    let link = |label: String, n: i64| PagerLink {
-        current: n == page,
-        href: (n != page && (1..=pages).contains(&n)).then(|| href(n)),
-        label,
-    };
-    let mut links = vec![link("« Previous".to_owned(), page - 1)];
-    let first = (page - 4).max(1);
-    let last = (page + 4).min(pages);
-    if first > 1 {
-        links.push(link("1".to_owned(), 1));
-    }
-    links.extend((first..=last).map(|n| link(n.to_string(), n)));
-    if last < pages {
-        links.push(link(pages.to_string(), pages));
-    }
-    links.push(link("Next »".to_owned(), page + 1));
-    links
 }
 
 fn release_choices(conn: &mut DbConnection) -> AppResult<Vec<(String, String)>> {
@@ -199,22 +151,11 @@ pub async fn list(
     auth: Auth,
 ) -> AppResult<HttpResponse> {
     let chrome = Chrome::new(&req, &state, &auth);
-    let pairs = kept_pairs(&req);
-    let mut with_page = pairs.clone();
-    if let Some(n) = query(&req).get("page").filter(|n| !n.is_empty()) {
-        with_page.push(("page".to_owned(), n.to_owned()));
-    }
-    let params = crate::web::params::Params::from_query(
-        &serde_urlencoded::to_string(&with_page).unwrap_or_default(),
-    );
-    let rss = format!(
-        "{}rss/updates/?{}",
-        chrome.base,
-        serde_urlencoded::to_string(&pairs).unwrap_or_default()
-    );
+    let list = ListQuery::read(&req, format!("{}updates/", chrome.base));
+    let rss = format!("{}rss/updates/?{}", chrome.base, list.filters());
+    let params = list.params.clone();
     let app = state.clone();
-    let base = chrome.base.clone();
-    let (rows, total, pager, releases) = state
+    let (rows, total, page, releases) = state
         .db
         .run(move |conn| {
             let mut v = Validator::new(&params);
@@ -225,23 +166,16 @@ pub async fn list(
             let updates = filter.page(conn, page.offset(), page.rows_per_page)?;
             let graph = UpdateGraph::load(conn, updates)?;
             let rows = update_rows(&graph, &app);
-            let pager = pager(
-                &format!("{base}updates/"),
-                &pairs,
-                page.page,
-                page.pages(total),
-            );
-            Ok::<_, AppError>((rows, total, pager, release_choices(conn)?))
+            Ok::<_, AppError>((rows, total, page, release_choices(conn)?))
         })
         .await?;
-    let first = |name: &str| params_first(&req, name);
     let form = FilterForm {
-        search: first("search"),
-        status: first("status"),
-        update_type: first("type"),
-        severity: first("severity"),
-        release: first("releases"),
-        user: first("user"),
+        search: list.first("search"),
+        status: list.first("status"),
+        update_type: list.first("type"),
+        severity: list.first("severity"),
+        release: list.first("releases"),
+        user: list.first("user"),
     };
     Ok(ok(
         &chrome,
@@ -249,7 +183,7 @@ pub async fn list(
             chrome: &chrome,
             rows,
             total,
-            pager,
+            pager: list.pager(&page, total),
             form,
             releases,
             statuses: UpdateStatus::ALL,
@@ -258,10 +192,6 @@ pub async fn list(
             rss,
         },
     ))
-}
-
-fn params_first(req: &HttpRequest, name: &str) -> String {
-    query(req).get(name).unwrap_or_default().to_owned()
 }
 
 /// A build line of the update page.
@@ -645,42 +575,4 @@ pub async fn show(
             u: view,
         },
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_pager_shows_four_pages_either_side_and_the_ends() {
-        let pairs = vec![("status".to_owned(), "testing".to_owned())];
-        let links = pager("/updates/", &pairs, 10, 30);
-        let labels: Vec<&str> = links.iter().map(|l| l.label.as_str()).collect();
-        assert_eq!(
-            labels,
-            [
-                "« Previous",
-                "1",
-                "6",
-                "7",
-                "8",
-                "9",
-                "10",
-                "11",
-                "12",
-                "13",
-                "14",
-                "30",
-                "Next »"
-            ]
-        );
-        assert!(links[6].current && links[6].href.is_none());
-        assert_eq!(
-            links[0].href.as_deref(),
-            Some("/updates/?status=testing&page=9")
-        );
-        let first = pager("/updates/", &[], 1, 2);
-        assert!(first[0].href.is_none(), "no previous page of the first");
-        assert!(pager("/updates/", &[], 1, 1).is_empty());
-    }
 }
