@@ -59,6 +59,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(builds::list)
         .service(builds::get)
         .service(users::list)
+        .service(mail::page)
         .service(mail::get)
         .service(mail::save)
         .service(users::get)

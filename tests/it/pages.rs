@@ -734,3 +734,78 @@ async fn the_latest_comments_leave_the_system_out_and_filter_like_the_api() {
     assert_eq!(unknown.status, 400);
     assert!(unknown.text().contains("Invalid users specified: nobody"));
 }
+
+#[actix_web::test]
+async fn a_user_changes_their_mail_choices_and_mutes_an_update_from_the_pages() {
+    let w = World::new();
+    w.candidate("nano-8.2-1.fc44");
+    let app = init_service(pipal::web::app(w.state.clone())).await;
+    let alias = submit(&app, &w, "alice", &["nano-8.2-1.fc44"]).await;
+    let mut bob = Browser::default();
+    bob.log_in(&app, "bob").await;
+
+    let page = bob.get(&app, "/users/bob/mail").await;
+    assert_eq!(page.status, 200, "{}", page.text());
+    let csrf = csrf_of(&page.text());
+    let saved = bob
+        .post(
+            &app,
+            "/users/bob/mail",
+            &[
+                ("csrf_token", &csrf),
+                ("notifications", "false"),
+                ("notifications", "true"),
+                ("own_comments", "false"),
+                ("own_comments", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.text());
+    let choices = get_as(&app, &w, "bob", "/users/bob/mail").await;
+    assert_eq!(choices["notifications"], true);
+    assert_eq!(choices["own_comments"], true, "{choices}");
+
+    let update = bob.get(&app, &format!("/updates/{alias}")).await.text();
+    assert!(update.contains("Stop mail about this update"));
+    let muted = bob
+        .post(
+            &app,
+            &format!("/updates/{alias}/mail"),
+            &[("csrf_token", &csrf), ("muted", "true")],
+        )
+        .await;
+    assert_eq!(muted.status, 303);
+    assert!(
+        muted
+            .header("location")
+            .unwrap()
+            .ends_with(&format!("/updates/{alias}"))
+    );
+    let update = bob.get(&app, &format!("/updates/{alias}")).await.text();
+    assert!(update.contains("Resume mail about this update"));
+    let page = bob.get(&app, "/users/bob/mail").await.text();
+    assert!(
+        page.contains(&format!("updates/{alias}/mail")),
+        "an unmute button: {page}"
+    );
+
+    let others = bob.get(&app, "/users/alice/mail").await;
+    assert_eq!(others.status, 403);
+}
+
+/// GET as `user` with their API token, asserting 200.
+async fn get_as<S, B>(app: &S, w: &World, user: &str, path: &str) -> serde_json::Value
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let reply = send(
+        app,
+        TestRequest::get()
+            .uri(path)
+            .insert_header(("Authorization", format!("Bearer {}", w.token(user)))),
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    reply.json()
+}

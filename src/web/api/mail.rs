@@ -54,6 +54,51 @@ fn user_for(
     Ok(user)
 }
 
+/// The choices of `name`, as `caller` may see them.
+async fn load_choices(
+    state: &web::Data<AppState>,
+    caller: CurrentUser,
+    name: String,
+) -> AppResult<MailChoices> {
+    let app = state.clone();
+    state
+        .db
+        .run(move |conn| {
+            let user = user_for(conn, &caller, &name, &app)?;
+            choices_of(conn, &user)
+        })
+        .await
+}
+
+#[derive(askama::Template)]
+#[template(path = "users/mail.html")]
+struct MailPage<'a> {
+    chrome: &'a crate::web::pages::Chrome,
+    choices: MailChoices,
+}
+
+/// The mail choices as a page with its form (the user, or an admin).
+#[get("/users/{name}/mail", guard = "crate::web::pages::accepts_html")]
+pub async fn page(
+    req: HttpRequest,
+    path: web::Path<String>,
+    state: web::Data<AppState>,
+    auth: Auth,
+) -> AppResult<HttpResponse> {
+    let chrome = crate::web::pages::Chrome::new(&req, &state, &auth);
+    let Some(caller) = auth.user.clone() else {
+        return Ok(crate::web::pages::see_other(&chrome.login_url()));
+    };
+    let choices = load_choices(&state, caller, path.into_inner()).await?;
+    Ok(crate::web::pages::ok(
+        &chrome,
+        &MailPage {
+            chrome: &chrome,
+            choices,
+        },
+    ))
+}
+
 #[get("/users/{name}/mail")]
 pub async fn get(
     req: HttpRequest,
@@ -62,15 +107,7 @@ pub async fn get(
     auth: Auth,
 ) -> AppResult<HttpResponse> {
     let caller = auth.require()?.clone();
-    let name = path.into_inner();
-    let app = state.clone();
-    let choices = state
-        .db
-        .run(move |conn| {
-            let user = user_for(conn, &caller, &name, &app)?;
-            choices_of(conn, &user)
-        })
-        .await?;
+    let choices = load_choices(&state, caller, path.into_inner()).await?;
     Ok(respond::json(&req, StatusCode::OK, &choices))
 }
 
@@ -100,6 +137,14 @@ pub async fn save(
         choices_of(conn, &user)
     })
     .await?;
+    if crate::web::session::wants_html(&req) {
+        // The mail choices page: back to it, showing what was saved.
+        return Ok(crate::web::pages::see_other(&format!(
+            "{}users/{}/mail",
+            state.settings.base_address(),
+            choices.name
+        )));
+    }
     Ok(respond::json(&req, StatusCode::OK, &choices))
 }
 
@@ -138,5 +183,16 @@ pub async fn mute(
         })
     })
     .await?;
+    if crate::web::session::wants_html(&req) {
+        // A mute button: back to the page it was on (the update, or the mail choices).
+        let base = state.settings.base_address();
+        let back = req
+            .headers()
+            .get(actix_web::http::header::REFERER)
+            .and_then(|v| v.to_str().ok())
+            .filter(|r| r.starts_with(&base))
+            .map_or_else(|| format!("{base}updates/{}", reply.alias), str::to_owned);
+        return Ok(crate::web::pages::see_other(&back));
+    }
     Ok(respond::json(&req, StatusCode::OK, &reply))
 }

@@ -290,6 +290,8 @@ pub struct UpdateView {
     pub install: Option<String>,
     pub can_edit: bool,
     pub actions: Vec<Action>,
+    /// For a logged-in user: whether they muted this update's mail.
+    pub muted: Option<bool>,
 }
 
 impl UpdateView {
@@ -485,6 +487,12 @@ fn update_view(
         )),
         _ => None,
     };
+    let muted = match &auth.user {
+        Some(user) => Some(
+            crate::models::mail_preferences::muted_by(conn, update.id)?.contains(&user.user.id),
+        ),
+        None => None,
+    };
     let compose_url = (update.locked)
         .then_some(update.request)
         .flatten()
@@ -538,6 +546,7 @@ fn update_view(
         dates,
         install,
         can_edit: can_edit && !update.locked && update.status != UpdateStatus::Stable,
+        muted,
     })
 }
 
