@@ -34,6 +34,19 @@ pub struct NewBuild<'a> {
 }
 
 impl Build {
+    /// The NVRs of the builds `ids`, by id.
+    pub fn nvrs(
+        conn: &mut DbConnection,
+        ids: &[i32],
+    ) -> QueryResult<std::collections::HashMap<i32, String>> {
+        Ok(builds::table
+            .filter(builds::id.eq_any(ids))
+            .select((builds::id, builds::nvr))
+            .load::<(i32, String)>(conn)?
+            .into_iter()
+            .collect())
+    }
+
     pub fn create(conn: &mut DbConnection, new: &NewBuild<'_>) -> QueryResult<Build> {
         diesel::insert_into(builds::table)
             .values(new)

@@ -138,6 +138,19 @@ pub fn new_alias(id_prefix: &str, now: NaiveDateTime) -> String {
 }
 
 impl Update {
+    /// The aliases of the updates `ids`, by id.
+    pub fn aliases(
+        conn: &mut DbConnection,
+        ids: &[i32],
+    ) -> QueryResult<std::collections::HashMap<i32, String>> {
+        Ok(updates::table
+            .filter(updates::id.eq_any(ids))
+            .select((updates::id, updates::alias))
+            .load::<(i32, String)>(conn)?
+            .into_iter()
+            .collect())
+    }
+
     pub fn create(conn: &mut DbConnection, new: &NewUpdate) -> QueryResult<Update> {
         diesel::insert_into(updates::table)
             .values(new)

@@ -61,6 +61,16 @@ pub struct NewApiToken<'a> {
 }
 
 impl User {
+    /// The names of the users `ids`, by id (for lists that show who).
+    pub fn names(conn: &mut DbConnection, ids: &[i32]) -> QueryResult<HashMap<i32, String>> {
+        Ok(users::table
+            .filter(users::id.eq_any(ids))
+            .select((users::id, users::name))
+            .load::<(i32, String)>(conn)?
+            .into_iter()
+            .collect())
+    }
+
     pub fn create(conn: &mut DbConnection, new: &NewUser<'_>) -> QueryResult<User> {
         diesel::insert_into(users::table)
             .values(new)

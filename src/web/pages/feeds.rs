@@ -6,9 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use askama::Template;
 use chrono::NaiveDateTime;
-use diesel::prelude::*;
 
-use crate::db::schema::{builds, updates, users};
 use crate::error::{AppError, AppResult};
 use crate::json::UpdateGraph;
 use crate::json::objects::beautiful_title;
@@ -130,18 +128,8 @@ pub async fn comments_feed(
             let comments = filter.page(conn, page.offset(), page.rows_per_page)?;
             let update_ids: Vec<i32> = comments.iter().map(|c| c.update_id).collect();
             let user_ids: Vec<i32> = comments.iter().map(|c| c.user_id).collect();
-            let aliases: std::collections::HashMap<i32, String> = updates::table
-                .filter(updates::id.eq_any(&update_ids))
-                .select((updates::id, updates::alias))
-                .load::<(i32, String)>(conn)?
-                .into_iter()
-                .collect();
-            let names: std::collections::HashMap<i32, String> = users::table
-                .filter(users::id.eq_any(&user_ids))
-                .select((users::id, users::name))
-                .load::<(i32, String)>(conn)?
-                .into_iter()
-                .collect();
+            let aliases = crate::models::update::Update::aliases(conn, &update_ids)?;
+            let names = crate::models::user::User::names(conn, &user_ids)?;
             Ok::<_, AppError>(
                 comments
                     .into_iter()
@@ -186,18 +174,8 @@ pub async fn overrides_feed(
             let rows = filter.page(conn, page.offset(), page.rows_per_page)?;
             let build_ids: Vec<i32> = rows.iter().map(|o| o.build_id).collect();
             let user_ids: Vec<i32> = rows.iter().map(|o| o.submitter_id).collect();
-            let nvrs: std::collections::HashMap<i32, String> = builds::table
-                .filter(builds::id.eq_any(&build_ids))
-                .select((builds::id, builds::nvr))
-                .load::<(i32, String)>(conn)?
-                .into_iter()
-                .collect();
-            let names: std::collections::HashMap<i32, String> = users::table
-                .filter(users::id.eq_any(&user_ids))
-                .select((users::id, users::name))
-                .load::<(i32, String)>(conn)?
-                .into_iter()
-                .collect();
+            let nvrs = crate::models::build::Build::nvrs(conn, &build_ids)?;
+            let names = crate::models::user::User::names(conn, &user_ids)?;
             Ok::<_, AppError>(
                 rows.into_iter()
                     .map(|o| {

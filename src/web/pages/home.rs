@@ -11,7 +11,7 @@ use super::updates::{UpdateRow, update_rows};
 use super::view::{age, date};
 use super::{Chrome, ok};
 use crate::db::DbConnection;
-use crate::db::schema::{builds, comments, updates, users};
+use crate::db::schema::{comments, updates, users};
 use crate::db::types::{UpdateStatus, UpdateType};
 use crate::error::{AppError, AppResult};
 use crate::json::UpdateGraph;
@@ -79,12 +79,7 @@ fn top_users(
             .load(conn)?
     };
     let ids: Vec<i32> = counts.iter().map(|(id, _)| *id).collect();
-    let names: std::collections::HashMap<i32, String> = users::table
-        .filter(users::id.eq_any(&ids))
-        .select((users::id, users::name))
-        .load::<(i32, String)>(conn)?
-        .into_iter()
-        .collect();
+    let names = crate::models::user::User::names(conn, &ids)?;
     Ok(counts
         .into_iter()
         .filter_map(|(id, n)| names.get(&id).map(|name| (name.clone(), n)))
@@ -131,12 +126,7 @@ fn my_overrides(conn: &mut DbConnection, user_id: i32) -> AppResult<Vec<Override
     }
     .page(conn, 0, 50)?;
     let ids: Vec<i32> = overrides.iter().map(|o| o.build_id).collect();
-    let nvrs: std::collections::HashMap<i32, String> = builds::table
-        .filter(builds::id.eq_any(&ids))
-        .select((builds::id, builds::nvr))
-        .load::<(i32, String)>(conn)?
-        .into_iter()
-        .collect();
+    let nvrs = crate::models::build::Build::nvrs(conn, &ids)?;
     let now = now();
     Ok(overrides
         .into_iter()

@@ -7,7 +7,6 @@ use askama::Template;
 use super::updates::{UpdateRow, update_rows};
 use super::view::{age, date, karma_class, signed};
 use super::{Chrome, ok};
-use crate::db::schema::{builds, updates};
 use crate::error::{AppError, AppResult};
 use crate::json::UpdateGraph;
 use crate::models::comment::Comment;
@@ -16,7 +15,6 @@ use crate::models::search::{CommentFilter, OverrideFilter, UpdateFilter};
 use crate::models::user::User;
 use crate::state::AppState;
 use crate::web::auth::Auth;
-use diesel::prelude::*;
 
 /// A comment of the user's, with the update it is on.
 pub struct CommentOn {
@@ -91,24 +89,14 @@ pub async fn show(
             }
             .page(conn, 0, LATEST)?;
             let build_ids: Vec<i32> = overrides.iter().map(|o| o.build_id).collect();
-            let nvrs: std::collections::HashMap<i32, String> = builds::table
-                .filter(builds::id.eq_any(&build_ids))
-                .select((builds::id, builds::nvr))
-                .load::<(i32, String)>(conn)?
-                .into_iter()
-                .collect();
+            let nvrs = crate::models::build::Build::nvrs(conn, &build_ids)?;
             let comments: Vec<Comment> = CommentFilter {
                 user_ids: Some(vec![user.id]),
                 ..CommentFilter::default()
             }
             .page(conn, 0, LATEST)?;
             let update_ids: Vec<i32> = comments.iter().map(|c| c.update_id).collect();
-            let aliases: std::collections::HashMap<i32, String> = updates::table
-                .filter(updates::id.eq_any(&update_ids))
-                .select((updates::id, updates::alias))
-                .load::<(i32, String)>(conn)?
-                .into_iter()
-                .collect();
+            let aliases = crate::models::update::Update::aliases(conn, &update_ids)?;
             let now = now();
             Ok::<_, AppError>(UserView {
                 query: serde_urlencoded::to_string([("user", &user.name)]).unwrap_or_default(),
