@@ -32,6 +32,7 @@ pub struct Settings {
     pub accounts: AccountsSettings,
     pub oidc: OidcSettings,
     pub critpath: CritpathSettings,
+    pub odcs: crate::odcs::OdcsSettings,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

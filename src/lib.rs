@@ -15,6 +15,7 @@ pub mod markdown;
 pub mod masher;
 pub mod models;
 pub mod notify;
+pub mod odcs;
 pub mod services;
 pub mod state;
 pub mod telemetry;

@@ -221,6 +221,24 @@ impl BuildSystem for LocalBuildSystem {
             .collect())
     }
 
+    fn last_event(&self) -> BuildsysResult<i32> {
+        let mut conn = self.conn()?;
+        Ok(Event::last(&mut conn)?.map_or(0, |event| event.id))
+    }
+
+    fn tag_changed_since_event(&self, event: i32, tags: &[String]) -> BuildsysResult<bool> {
+        let mut conn = self.conn()?;
+        let mut ids = Vec::with_capacity(tags.len());
+        for name in tags {
+            let tag = existing_tag(&mut conn, name)?;
+            if tag.create_event > event {
+                return Ok(true);
+            }
+            ids.push(tag.id);
+        }
+        Ok(TagListing::changed_since(&mut conn, &ids, event)?)
+    }
+
     fn list_tags(&self, nvr: &str) -> BuildsysResult<Vec<TagInfo>> {
         let mut conn = self.conn()?;
         let build = existing_build(&mut conn, nvr)?;

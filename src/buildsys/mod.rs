@@ -188,6 +188,11 @@ pub trait BuildSystem: Send + Sync {
     fn get_tag(&self, name: &str) -> BuildsysResult<Option<TagInfo>>;
     /// The names of a tag's ancestors, nearest first (Koji's `getFullInheritance`).
     fn full_inheritance(&self, tag: &str) -> BuildsysResult<Vec<String>>;
+    /// The id of the newest event (Koji's `getLastEvent`).
+    fn last_event(&self) -> BuildsysResult<i32>;
+    /// Whether any of these tags was created, or had a build tagged or untagged, after
+    /// `event` (Koji's `tagChangedSinceEvent`, with tag names instead of ids).
+    fn tag_changed_since_event(&self, event: i32, tags: &[String]) -> BuildsysResult<bool>;
     /// The tags a build is in.
     fn list_tags(&self, nvr: &str) -> BuildsysResult<Vec<TagInfo>>;
     fn list_tagged(

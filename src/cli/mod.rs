@@ -4,6 +4,7 @@
 mod accounts;
 mod buildsys;
 mod koji;
+mod odcs;
 mod outbox;
 mod package;
 mod push;
@@ -80,6 +81,8 @@ pub enum Command {
     /// Inspect the outbox (bus messages, mails, Bugzilla changes) and retry failed entries.
     #[command(subcommand)]
     Outbox(outbox::OutboxCommand),
+    /// On-demand composes: temporary repositories of a tag, builds or updates.
+    Odcs(odcs::OdcsArgs),
 }
 
 /// What every subcommand gets: the loaded settings.
@@ -125,6 +128,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Push(args) => push::push(ctx, args),
         Command::Composes(args) => push::composes(ctx, args),
         Command::Outbox(command) => outbox::run(&ctx, command),
+        Command::Odcs(args) => odcs::run(&ctx, args),
         Command::Migrate => migrate(&ctx),
         Command::CheckConfig => {
             print!("{}", ctx.settings.to_masked_toml()?);

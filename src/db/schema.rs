@@ -425,6 +425,34 @@ diesel::joinable!(buildsys_rpm_signatures -> buildsys_rpms (rpm_id));
 diesel::joinable!(buildsys_tag_listing -> buildsys_tags (tag_id));
 diesel::joinable!(buildsys_tag_listing -> buildsys_builds (build_id));
 
+diesel::table! {
+    odcs_composes (id) {
+        id -> Integer,
+        owner -> Text,
+        source_type -> Integer,
+        source -> Text,
+        state -> Integer,
+        state_reason -> Nullable<Text>,
+        koji_event -> Nullable<Integer>,
+        packages -> Nullable<Text>,
+        builds -> Nullable<Text>,
+        sigkeys -> Text,
+        arches -> Text,
+        flags -> Integer,
+        results -> Integer,
+        label -> Nullable<Text>,
+        compose_type -> Text,
+        respin_of -> Nullable<Text>,
+        reused_id -> Nullable<Integer>,
+        removed_by -> Nullable<Text>,
+        time_to_expire -> Timestamp,
+        time_submitted -> Timestamp,
+        time_started -> Nullable<Timestamp>,
+        time_done -> Nullable<Timestamp>,
+        time_removed -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     mail_preferences,
@@ -460,6 +488,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     secrets,
     oidc_codes,
     oidc_refresh_tokens,
+    odcs_composes,
 );
 
 diesel::table! {

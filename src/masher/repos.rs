@@ -341,35 +341,50 @@ fn wait_for_mirror(
 /// What a repository is made of: RPM files, each with the NVR of the build it belongs to,
 /// and the modulemd documents of module builds.
 #[derive(Debug, Default)]
-struct Content {
-    files: Vec<PathBuf>,
-    owners: Vec<String>,
-    modules: Vec<String>,
+pub struct Content {
+    pub files: Vec<PathBuf>,
+    pub owners: Vec<String>,
+    pub modules: Vec<String>,
 }
 
 /// The RPM files of every build latest-tagged in `tag` (not inherited: an updates tag's
-/// repository holds the updates only, as Fedora's Pungi configuration has it). A module build
-/// brings the RPMs of its content tag and its modulemd document (Koji's
-/// `extra.typeinfo.module`).
+/// repository holds the updates only, as Fedora's Pungi configuration has it).
 fn tagged_content(state: &AppState, tag: &str, release: &str) -> anyhow::Result<Content> {
+    let latest = ListTaggedOptions {
+        latest: true,
+        ..Default::default()
+    };
+    let tagged = state
+        .buildsys
+        .list_tagged(tag, &latest)
+        .with_context(|| format!("listing the builds of {tag}"))?;
+    let builds = tagged.into_iter().map(|t| t.build).collect();
+    content_of(state, builds, sigkeys(&state.settings, release))
+        .with_context(|| format!("reading the builds of {tag}"))
+}
+
+/// The RPM files of `builds`, signed with the first of `keys` that has a copy (`""` in
+/// `keys`: the unsigned file will do). A module build brings the RPMs of its content tag and
+/// its modulemd document (Koji's `extra.typeinfo.module`).
+pub fn content_of(
+    state: &AppState,
+    builds: Vec<BuildInfo>,
+    keys: &[String],
+) -> anyhow::Result<Content> {
     let buildsys = state.buildsys.as_ref();
     let latest = ListTaggedOptions {
         latest: true,
         ..Default::default()
     };
-    let tagged = buildsys
-        .list_tagged(tag, &latest)
-        .with_context(|| format!("listing the builds of {tag}"))?;
     let topdir = topdir(&state.settings);
-    let keys = sigkeys(&state.settings, release);
     let mut content = Content::default();
     // (build, the build whose update brings it): plain builds bring themselves, a module
     // build the builds of its content tag.
     let mut wanted: Vec<(BuildInfo, String)> = Vec::new();
-    for tagged in &tagged {
-        let build = &tagged.build;
+    for build in builds {
         let Some(module) = build.extra.pointer("/typeinfo/module") else {
-            wanted.push((build.clone(), build.nvr.clone()));
+            let nvr = build.nvr.clone();
+            wanted.push((build, nvr));
             continue;
         };
         let modulemd = module
@@ -391,10 +406,16 @@ fn tagged_content(state: &AppState, tag: &str, release: &str) -> anyhow::Result<
     let nvrs: Vec<&str> = wanted.iter().map(|(b, _)| b.nvr.as_str()).collect();
     let rpms = buildsys
         .list_build_rpms_many(&nvrs)
-        .with_context(|| format!("listing the RPMs of the builds of {tag}"))?;
+        .context("listing the RPMs of the builds")?;
+    let signed_keys: Vec<String> = keys.iter().filter(|k| !k.is_empty()).cloned().collect();
+    let unsigned_will_do = keys.iter().any(String::is_empty);
     for ((build, owner), rpms) in wanted.iter().zip(rpms) {
         for rpm in &rpms {
-            content.files.push(rpm_path(topdir, build, rpm, keys)?);
+            let path = match rpm_path(topdir, build, rpm, &signed_keys) {
+                Err(_) if unsigned_will_do => rpm_path(topdir, build, rpm, &[])?,
+                path => path?,
+            };
+            content.files.push(path);
             content.owners.push(owner.clone());
         }
     }
@@ -434,7 +455,7 @@ fn arches(state: &AppState, tag: &str, packages: &[RepoFile]) -> anyhow::Result<
 }
 
 /// Whether a binary package belongs in the repository of `arch`.
-fn fits(package_arch: &str, arch: &str) -> bool {
+pub fn fits(package_arch: &str, arch: &str) -> bool {
     package_arch == "noarch" || package_arch == arch || (arch == "x86_64" && package_arch == "i686")
 }
 

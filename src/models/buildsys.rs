@@ -344,6 +344,21 @@ impl Rpm {
 }
 
 impl TagListing {
+    /// Whether a build was tagged into or untagged from any of `tag_ids` after `event`.
+    pub fn changed_since(
+        conn: &mut DbConnection,
+        tag_ids: &[i32],
+        event: i32,
+    ) -> QueryResult<bool> {
+        use buildsys_tag_listing as l;
+        let changes: i64 = l::table
+            .filter(l::tag_id.eq_any(tag_ids))
+            .filter(l::create_event.gt(event).or(l::revoke_event.gt(event)))
+            .count()
+            .get_result(conn)?;
+        Ok(changes > 0)
+    }
+
     /// The active listing of a build in a tag, if the build is tagged there.
     pub fn active(
         conn: &mut DbConnection,

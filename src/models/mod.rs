@@ -9,6 +9,7 @@ pub mod comment;
 pub mod compose;
 pub mod job;
 pub mod mail_preferences;
+pub mod odcs;
 pub mod oidc;
 pub mod outbox;
 pub mod overrides;

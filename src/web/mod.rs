@@ -35,9 +35,11 @@ pub fn app(
         InitError = (),
     >,
 > {
+    let odcs_files = api::odcs::files(&state.settings);
     App::new()
         .app_data(web::Data::new(state))
         .configure(routes::configure)
+        .configure(odcs_files)
         .default_service(web::to(not_found))
         .wrap(from_fn(pages::errors::html_errors))
         .wrap(from_fn(observe::observe))

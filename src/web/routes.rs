@@ -3,7 +3,8 @@
 use actix_web::web;
 
 use super::api::{
-    builds, comments, composes, mail, misc, overrides, packages, releases, schemas, updates, users,
+    builds, comments, composes, mail, misc, odcs, overrides, packages, releases, schemas, updates,
+    users,
 };
 use super::pages;
 use super::{health, oidc, session};
@@ -79,6 +80,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(misc::latest_builds_in_tag)
         .service(misc::get_sidetags)
         .service(misc::get_critpath_components)
+        .service(odcs::list)
+        .service(odcs::create)
+        .service(odcs::show)
+        .service(odcs::renew)
+        .service(odcs::remove)
+        .service(odcs::about)
         .service(schemas::list)
         .service(schemas::get);
 }
@@ -95,4 +102,6 @@ pub const SLASHED_ROUTES: &[&str] = &[
     "/comments/",
     "/overrides/",
     "/composes/",
+    "/api/1/composes/",
+    "/api/1/about/",
 ];

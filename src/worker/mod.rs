@@ -74,6 +74,7 @@ impl Worker {
         handlers.extend(crate::services::tagging::handlers());
         handlers.extend(periodic::handlers());
         handlers.extend(signing::handlers());
+        handlers.extend(crate::odcs::generate::handlers(&state.settings));
         Worker::new(state, handlers)
     }
 

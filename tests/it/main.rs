@@ -25,6 +25,7 @@ mod migrations;
 mod models;
 mod notices;
 mod notify;
+mod odcs;
 mod pages;
 mod repos;
 mod signing;

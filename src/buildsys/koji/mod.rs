@@ -243,6 +243,32 @@ impl BuildSystem for KojiBuildSystem {
         parse::list(&value, |entry| parse::string(entry, "name"))
     }
 
+    fn last_event(&self) -> BuildsysResult<i32> {
+        let value = self.call(KojiCall::new("getLastEvent", vec![]))?;
+        value
+            .get("id")
+            .and_then(Value::as_i64)
+            .and_then(|id| i32::try_from(id).ok())
+            .ok_or_else(|| BuildsysError::Unavailable(format!("getLastEvent returned {value}")))
+    }
+
+    fn tag_changed_since_event(&self, event: i32, tags: &[String]) -> BuildsysResult<bool> {
+        let mut ids = Vec::with_capacity(tags.len());
+        for name in tags {
+            let tag = self
+                .get_tag(name)?
+                .ok_or_else(|| BuildsysError::NoSuchTag(name.clone()))?;
+            ids.push(tag.id);
+        }
+        let value = self.call(KojiCall::new(
+            "tagChangedSinceEvent",
+            vec![json!(event), json!(ids)],
+        ))?;
+        value.as_bool().ok_or_else(|| {
+            BuildsysError::Unavailable(format!("tagChangedSinceEvent returned {value}"))
+        })
+    }
+
     fn list_tags(&self, nvr: &str) -> BuildsysResult<Vec<TagInfo>> {
         let value = self.call(KojiCall::new("listTags", vec![json!(nvr)]))?;
         parse::list(&value, parse::tag)

@@ -7,6 +7,7 @@ pub mod comments;
 pub mod composes;
 pub mod mail;
 pub mod misc;
+pub mod odcs;
 pub mod overrides;
 pub mod packages;
 pub mod releases;

@@ -89,6 +89,7 @@ impl TestDb {
         settings.masher.compose_dir = self.dir.path().join("composes");
         settings.masher.stage_dir = self.dir.path().join("repos");
         settings.masher.cache_dir = self.dir.path().join("cache");
+        settings.odcs.target_dir = self.dir.path().join("odcs");
         settings
     }
 

@@ -1,0 +1,1 @@
+DROP TABLE odcs_composes;
