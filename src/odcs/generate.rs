@@ -144,6 +144,19 @@ fn produce(
     if compose.flags & NO_REUSE == 0 && try_reuse(state, conn, compose, &tags)? {
         return Ok(());
     }
+    // Recorded now, so that an identical request made while this one is generated can follow
+    // it instead of generating the same repository again.
+    write_transaction(conn, |conn| -> Result<(), OdcsError> {
+        if let Some(mut current) = OdcsCompose::by_id(conn, compose.id)?
+            && current.state == GENERATING
+        {
+            current.koji_event = compose.koji_event;
+            current.builds = compose.builds.clone();
+            current.save(conn)?;
+        }
+        Ok(())
+    })
+    .map_err(odcs_error)?;
     let builds = builds_of(state, compose, source_type)?;
     write_compose(state, compose, builds)
 }

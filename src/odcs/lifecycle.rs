@@ -143,7 +143,6 @@ pub fn reuse(
         compose.builds = reused.builds.clone();
     }
     let expiry = compose.time_to_expire.max(reused.time_to_expire);
-    // Expiry is re-based at the end of a generation: keep the lifetime, not the instant.
     compose.time_to_expire = expiry;
     reused.time_to_expire = expiry;
     reused.save(conn)?;

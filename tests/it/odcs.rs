@@ -858,3 +858,80 @@ fn pipal_odcs_creates_lists_renews_and_deletes_through_a_running_server() {
     );
     drop(server);
 }
+
+#[actix_web::test]
+async fn a_generation_resumed_after_a_crash_finishes_its_followers_too() {
+    let odcs = Odcs::new();
+    let app = test::init_service(pipal::web::app(odcs.state.clone())).await;
+    let alice = odcs.token("alice");
+    let first = call(
+        &app,
+        "POST",
+        Some(&alice),
+        "/api/1/composes/",
+        Some(tag_request()),
+    )
+    .await
+    .json();
+    let first = first["id"].as_i64().unwrap();
+    // A worker took the compose, read the build system and died while writing: its row says
+    // generating and its private directory is half written.
+    let mut conn = odcs.state.db.conn().unwrap();
+    let mut row = odcs.compose(first);
+    row.state = pipal::models::odcs::GENERATING;
+    row.koji_event =
+        Some(pipal::buildsys::BuildSystem::last_event(odcs.state.buildsys.as_ref()).unwrap());
+    row.save(&mut conn).unwrap();
+    let partial = odcs
+        .state
+        .settings
+        .odcs
+        .target_dir
+        .join(format!(".odcs-{first}.1-1"));
+    std::fs::create_dir_all(partial.join("compose")).unwrap();
+
+    // An identical request meanwhile follows the compose being generated.
+    let second = call(
+        &app,
+        "POST",
+        Some(&alice),
+        "/api/1/composes/",
+        Some(tag_request()),
+    )
+    .await
+    .json();
+    let second = second["id"].as_i64().unwrap();
+    pipal::odcs::generate::generate(&odcs.state, second as i32).unwrap();
+    let follower = odcs.compose(second);
+    assert_eq!(follower.state, pipal::models::odcs::GENERATING);
+    assert_eq!(follower.reused_id, Some(first as i32));
+
+    // The first compose's job runs again (its lease ran out): it generates the compose, and
+    // the follower is done with it.
+    odcs.run_jobs();
+    assert_eq!(odcs.compose(first).state, pipal::models::odcs::DONE);
+    let follower = odcs.compose(second);
+    assert_eq!(
+        follower.state,
+        pipal::models::odcs::DONE,
+        "{:?}",
+        follower.state_reason
+    );
+    assert!(
+        odcs.directory(first)
+            .join("compose/Temporary/x86_64/os/repodata")
+            .is_dir()
+    );
+    let states: Vec<Value> = odcs
+        .messages(second)
+        .iter()
+        .map(|m| m["compose"]["state_name"].clone())
+        .collect();
+    assert_eq!(states, [json!("wait"), json!("generating"), json!("done")]);
+
+    // The dead worker's directory goes at the next cleanup.
+    assert!(partial.exists());
+    odcs.cleanup();
+    assert!(!partial.exists());
+    assert!(odcs.directory(first).is_dir());
+}
