@@ -9,6 +9,7 @@ pub mod demo;
 pub mod error;
 pub mod fakebugzilla;
 pub mod fakekoji;
+pub mod import;
 pub mod json;
 pub mod loopback;
 pub mod markdown;

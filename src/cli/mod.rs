@@ -3,6 +3,7 @@
 
 mod accounts;
 mod buildsys;
+mod import;
 mod koji;
 mod odcs;
 mod outbox;
@@ -83,6 +84,9 @@ pub enum Command {
     Outbox(outbox::OutboxCommand),
     /// On-demand composes: temporary repositories of a tag, builds or updates.
     Odcs(odcs::OdcsArgs),
+    /// Import another update system's database (Bodhi).
+    #[command(subcommand)]
+    Import(import::ImportCommand),
 }
 
 /// What every subcommand gets: the loaded settings.
@@ -129,6 +133,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Composes(args) => push::composes(ctx, args),
         Command::Outbox(command) => outbox::run(&ctx, command),
         Command::Odcs(args) => odcs::run(&ctx, args),
+        Command::Import(command) => import::run(&ctx, command),
         Command::Migrate => migrate(&ctx),
         Command::CheckConfig => {
             print!("{}", ctx.settings.to_masked_toml()?);

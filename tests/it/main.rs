@@ -16,6 +16,7 @@ mod buildsys;
 mod cli;
 mod config;
 mod demo;
+mod import_bodhi;
 mod jobs;
 mod koji;
 mod koji_signing;

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod amqp;
+pub mod bodhi;
 pub mod browser;
 pub mod http;
 pub mod world;
