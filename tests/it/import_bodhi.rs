@@ -191,16 +191,41 @@ async fn the_fixture_arrives_whole_and_the_api_serves_every_update_as_bodhi_did(
     assert_eq!(overrides["override"]["expired_date"], "2025-04-28 16:27:35");
 }
 
-#[test]
-fn a_second_import_changes_nothing_and_a_third_brings_only_what_changed() {
+/// What the API shows of the whole database: every update (with builds, bugs, comments),
+/// user, override and compose.
+async fn everything<S, B>(app: &S) -> Vec<Value>
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody,
+{
+    let mut pages = Vec::new();
+    for (list, pages_of_100) in [("updates", 3), ("users", 3), ("overrides", 2)] {
+        for page in 1..=pages_of_100 {
+            pages.push(get_json(app, &format!("/{list}/?rows_per_page=100&page={page}")).await);
+        }
+    }
+    pages.push(get_json(app, "/composes/").await);
+    pages
+}
+
+#[actix_web::test]
+async fn a_second_import_changes_nothing_and_a_third_brings_only_what_changed() {
     let Some(bodhi) = BodhiDb::fixture() else {
         return;
     };
     let db = TestDb::new();
+    let app = init_service(pipal::web::app(db.state())).await;
     let first = run(&db, &options(&bodhi));
     assert!(first.written() > 3000, "{first}");
+    let once = everything(&app).await;
+    assert_eq!(once[0]["total"], 300);
 
     let second = run(&db, &options(&bodhi));
+    assert_eq!(everything(&app).await, once);
     assert_eq!(second.written(), 0, "{second}");
     assert!(second.skips.is_empty(), "{second}");
     assert_eq!(counts(&second, "comments"), (1386, 0, 0, 1386, 0));
@@ -221,7 +246,8 @@ fn a_second_import_changes_nothing_and_a_third_brings_only_what_changed() {
                AND NOT EXISTS (SELECT 1 FROM user_group_table ug JOIN groups g
                                ON g.id = ug.group_id WHERE ug.user_id = 170
                                AND g.name = 'packager');
-         DELETE FROM composes WHERE request = 'testing';",
+         DELETE FROM composes WHERE request = 'testing';
+         DELETE FROM builds WHERE nvr = 'nodejs-prism-sys-0.15.1-3.el9';",
     );
     let third = run(&db, &options(&bodhi));
     assert!(third.skips.is_empty(), "{third}");
@@ -233,7 +259,29 @@ fn a_second_import_changes_nothing_and_a_third_brings_only_what_changed() {
     assert_eq!(memberships.inserted, 1, "{third}");
     let composes = third.counts("composes").expect("composes");
     assert_eq!((composes.removed, composes.unchanged), (1, 2), "{third}");
-    assert_eq!(third.written(), 5, "{third}");
+    assert_eq!(counts(&third, "builds").2, 1, "{third}");
+    assert!(
+        third
+            .notes
+            .iter()
+            .any(|n| n.starts_with("Bodhi no longer has build nodejs-prism-sys-0.15.1-3.el9")),
+        "{third}"
+    );
+    assert_eq!(third.written(), 6, "{third}");
+    let update = &get_json(&app, "/updates/FEDORA-EPEL-2023-8fe8d6c432").await["update"];
+    let nvrs: Vec<&Value> = update["builds"]
+        .as_array()
+        .expect("builds")
+        .iter()
+        .map(|b| &b["nvr"])
+        .collect();
+    assert_eq!(
+        nvrs,
+        [
+            &json!("ghc-marble-cli-1.8.1-3.el9"),
+            &json!("nodejs-beacon-core-0.17.1-1.el9")
+        ]
+    );
 
     let mut conn = db.conn();
     let status: String = updates::table
@@ -268,7 +316,10 @@ fn bad_rows_are_skipped_with_their_reason_and_the_rest_arrives() {
          INSERT INTO builds (id, nvr, signed, package_id, release_id, update_id, type, epoch)
               VALUES (554, 'flatpak-runtime-1.0-1', true, 901, 1, NULL, 'flatpak', NULL);
          INSERT INTO comment_bug_assoc (id, karma, comment_id, bug_id)
-              SELECT 1, 1, 641, bug_id FROM bugs ORDER BY id LIMIT 1;",
+              SELECT 1, 1, 641, bug_id FROM bugs ORDER BY id LIMIT 1;
+         ALTER TABLE comments DROP CONSTRAINT comments_user_id_fkey;
+         INSERT INTO comments (id, karma, karma_critpath, text, timestamp, update_id, user_id)
+              VALUES (5001, 0, 0, 'By nobody.', '2025-06-01 11:00:00', 142, 99999);",
     );
     let db = TestDb::new();
     let summary = run(&db, &options(&bodhi));
@@ -307,10 +358,35 @@ fn bad_rows_are_skipped_with_their_reason_and_the_rest_arrives() {
             .starts_with("buildroot_overrides 151: duplicate of Bodhi buildroot_overrides 150")),
         "{summary}"
     );
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r == "comments 5001: its user 99999 is not in Bodhi's database"),
+        "{summary}"
+    );
     // Nothing else is missing: 300 updates less one, 1386 comments less the 4 of that update
-    // and the bad one.
+    // and the bad one (the orphan is the 1387th).
     assert_eq!(counts(&summary, "updates").1, 299);
     assert_eq!(counts(&summary, "comments").1, 1386 - 4 - 1);
+
+    // With other batch sizes the same rows are refused and nothing changes: the duplicate
+    // override now comes in a later batch than the first.
+    let again = run(
+        &db,
+        &ImportOptions {
+            batch: 150,
+            ..options(&bodhi)
+        },
+    );
+    assert_eq!(again.written(), 0, "{again}");
+    assert_eq!(again.skips.len(), summary.skips.len(), "{again}");
+    assert!(
+        again.skips.iter().any(|s| s.table == "buildroot_overrides"
+            && s.row == "151"
+            && s.reason
+                .starts_with("duplicate of an earlier Bodhi buildroot_overrides row")),
+        "{again}"
+    );
     assert_eq!(counts(&summary, "comment_bug_assoc"), (1, 1, 0, 0, 0));
     let text = summary.to_string();
     assert!(text.contains("karma 2 is outside -1..1"), "{text}");
@@ -459,13 +535,20 @@ async fn rows_already_in_pipal_keep_their_ids_and_bodhis_rows_move_aside() {
         .expect("count");
     assert_eq!(pipal_admin, 1);
 
+    // Pipal's own inserts do not collide with the imported ids (PostgreSQL's sequences were
+    // moved past them).
+    diesel::insert_into(users::table)
+        .values((users::name.eq("newcomer"), users::created_at.eq(now)))
+        .execute(&mut db.conn())
+        .expect("a new Pipal user after the import");
+
     let second = run(&db, &options(&bodhi));
     assert_eq!(second.written(), 0, "{second}");
     let users_total: i64 = users::table
         .count()
         .get_result(&mut db.conn())
         .expect("count");
-    assert_eq!(users_total, 301);
+    assert_eq!(users_total, 302);
 }
 
 #[test]
@@ -504,6 +587,14 @@ fn an_interrupted_import_is_finished_by_running_it_again() {
         .get_result(&mut conn)
         .expect("count");
     assert!(comments_in > 0 && comments_in <= 700, "{comments_in}");
+    // The batches that are in moved the id sequences: Pipal can go on inserting.
+    diesel::insert_into(users::table)
+        .values((
+            users::name.eq("newcomer"),
+            users::created_at.eq(chrono::Utc::now().naive_utc()),
+        ))
+        .execute(&mut conn)
+        .expect("a new Pipal user after the interrupted import");
     drop(conn);
 
     // Repaired and started again, it finishes the job without doubling anything.

@@ -66,7 +66,8 @@ pub fn comment(row: BodhiComment, known: &Known) -> Result<CommentRow, String> {
     Ok(CommentRow {
         id: row.id,
         karma: karma("karma", row.karma)?,
-        karma_critpath: karma("karma_critpath", row.karma_critpath)?,
+        // Unlike karma, Pipal (like Bodhi) does not bound it: copied as it is.
+        karma_critpath: row.karma_critpath.unwrap_or(0),
         text: row.text,
         timestamp: required("timestamp", row.timestamp)?,
         update_id: known.updates.resolve("update", row.update_id)?,

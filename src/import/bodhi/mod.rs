@@ -74,6 +74,7 @@ pub trait SourceRow: QueryableByName<Pg> + 'static {
 /// The parts of [`TargetRow`] that are the same for every table with an `id` column.
 macro_rules! target_table {
     ($table:ident) => {
+        const PIPAL_TABLE: &'static str = stringify!($table);
         fn taken_ids(
             conn: &mut $crate::db::DbConnection,
             ids: &[i32],
@@ -148,6 +149,7 @@ pub fn import(target: &mut DbConnection, options: &ImportOptions) -> anyhow::Res
         },
         progress: Progress::new(options.progress),
         batch: i64::from(options.batch.clamp(1, 10_000)),
+        dry_run: options.dry_run,
     };
     if options.dry_run {
         // Everything in one transaction that is rolled back: later tables still see the
@@ -179,6 +181,7 @@ struct Run {
     known: Known,
     progress: Progress,
     batch: i64,
+    dry_run: bool,
 }
 
 impl Run {
@@ -285,7 +288,7 @@ impl Run {
                     child: "bug",
                     child_map: |k| &k.bugs,
                 },
-                sync_links::<u::UpdateBugs>,
+                after_updates,
             )),
         )?;
         let builds_sql = u::builds_sql(source);
@@ -415,7 +418,13 @@ impl Run {
             after = last.id();
             let read = page.len() as u64;
             self.summary.table(step.table).read += read;
-            let Run { summary, known, .. } = self;
+            let Run {
+                summary,
+                known,
+                dry_run,
+                ..
+            } = self;
+            let dry_run = *dry_run;
             write_transaction(conn, |conn| -> anyhow::Result<()> {
                 let mut batch = Vec::with_capacity(page.len());
                 for row in page {
@@ -439,6 +448,9 @@ impl Run {
                 };
                 if let Some((links, sync)) = &links {
                     sync(conn, source, links, &present, known, summary)?;
+                }
+                if !dry_run {
+                    move_sequence(conn, R::PIPAL_TABLE)?;
                 }
                 Ok(())
             })?;
@@ -499,34 +511,36 @@ fn sync_links<L: LinkTable>(
     sync::sync_links::<L>(conn, &pipal_parents, wanted, summary)
 }
 
-/// After a real run on PostgreSQL: move the id sequences past the imported ids (rows were
-/// inserted with explicit ids) and refresh the planner's statistics.
-fn finish(conn: &mut DbConnection) -> anyhow::Result<()> {
-    const TABLES: &[&str] = &[
-        "users",
-        "groups",
-        "releases",
-        "packages",
-        "bugs",
-        "testcases",
-        "updates",
-        "builds",
-        "comments",
-        "comment_bug_feedback",
-        "comment_testcase_feedback",
-        "buildroot_overrides",
-    ];
+/// On PostgreSQL, moves `table`'s id sequence past the ids the import inserted explicitly,
+/// batch by batch, so that Pipal's own inserts never collide with them, even after an
+/// interrupted run. (`setval` is not undone by a rollback; the dry run does not call it.)
+fn move_sequence(conn: &mut DbConnection, table: &str) -> anyhow::Result<()> {
     if matches!(conn, DbConnection::Postgres(_)) {
-        for table in TABLES {
-            diesel::sql_query(format!(
-                "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
-                 GREATEST((SELECT max(id) FROM {table}), 1))"
-            ))
-            .execute(conn)
-            .with_context(|| format!("cannot move the id sequence of {table}"))?;
-        }
+        diesel::sql_query(format!(
+            "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
+             GREATEST((SELECT max(id) FROM {table}), 1))"
+        ))
+        .execute(conn)
+        .with_context(|| format!("cannot move the id sequence of {table}"))?;
     }
-    conn.batch_execute("ANALYZE")
-        .context("cannot refresh the database's statistics")?;
     Ok(())
+}
+
+/// After a batch of updates: their bugs, and their builds that Bodhi has deleted.
+fn after_updates(
+    conn: &mut DbConnection,
+    source: &mut source::Source,
+    links: &Links,
+    parents: &[(i32, i32)],
+    known: &Known,
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
+    sync_links::<updates::UpdateBugs>(conn, source, links, parents, known, summary)?;
+    updates::detach_deleted_builds(conn, source, parents, summary)
+}
+
+/// After a real run: refresh the planner's statistics for the new rows.
+fn finish(conn: &mut DbConnection) -> anyhow::Result<()> {
+    conn.batch_execute("ANALYZE")
+        .context("cannot refresh the database's statistics")
 }

@@ -146,9 +146,10 @@ fn compose(row: BodhiCompose, known: &Known) -> Result<ComposeRow, String> {
 
 const TABLE: &str = "composes";
 
-/// Makes Pipal's composes that no worker has started equal to Bodhi's composes. Bodhi
-/// deletes a compose when it succeeds, so a waiting Pipal compose that Bodhi no longer has
-/// was finished by Bodhi and is removed; a compose a Pipal worker holds is never touched.
+/// Makes Pipal's composes that no worker holds equal to Bodhi's composes. Bodhi deletes a
+/// compose when it succeeds, so a Pipal compose that Bodhi no longer has was finished by Bodhi
+/// and is removed (a Pipal worker would otherwise push it again); a compose a Pipal worker
+/// holds is never touched.
 pub fn sync_composes(
     conn: &mut DbConnection,
     rows: Vec<BodhiCompose>,
@@ -161,12 +162,14 @@ pub fn sync_composes(
         .load(conn)
         .context("cannot read Pipal's composes")?;
     let mut imported = Vec::new();
+    let mut all_converted = true;
     for row in rows {
         summary.table(TABLE).read += 1;
         let name = format!("({}, {})", row.release_id, row.request);
         let row = match compose(row, known) {
             Ok(row) => row,
             Err(why) => {
+                all_converted = false;
                 summary.skip(TABLE, name, why);
                 continue;
             }
@@ -207,11 +210,17 @@ pub fn sync_composes(
             summary.skip(TABLE, name, format!("Pipal's database refused it: {e}"));
         }
     }
+    if !all_converted {
+        summary.note(
+            "a Bodhi compose was skipped, so no Pipal compose was removed: which one it is \
+             cannot be told",
+        );
+    }
     for (id, c, owner) in &existing {
         let in_bodhi = imported
             .iter()
             .any(|(release, request)| *release == c.release_id && *request == c.request);
-        if in_bodhi || owner.is_some() || c.state != ComposeState::Requested {
+        if in_bodhi || owner.is_some() || !all_converted {
             continue;
         }
         diesel::delete(composes::table.find(*id))
@@ -219,8 +228,8 @@ pub fn sync_composes(
             .context("cannot remove a compose Bodhi has finished")?;
         summary.table(TABLE).removed += 1;
         summary.note(format!(
-            "removed the waiting compose of release {} ({}): Bodhi no longer has it",
-            c.release_id, c.request
+            "removed Pipal's compose of release {} ({}, {}): Bodhi no longer has it",
+            c.release_id, c.request, c.state
         ));
     }
     if !imported.is_empty() {

@@ -152,6 +152,17 @@ impl Source {
             .with_context(|| format!("cannot read from the Bodhi database: {sql}"))
     }
 
+    /// The rows of `sql` for the given texts (`… WHERE nvr = ANY($1)`).
+    pub fn for_texts<T>(&mut self, sql: &str, texts: &[String]) -> anyhow::Result<Vec<T>>
+    where
+        T: QueryableByName<Pg> + 'static,
+    {
+        diesel::sql_query(sql)
+            .bind::<Array<Text>, _>(texts)
+            .load(&mut self.conn)
+            .with_context(|| format!("cannot read from the Bodhi database: {sql}"))
+    }
+
     /// Every row of `sql` (for the small tables read whole).
     pub fn all<T>(&mut self, sql: &str) -> anyhow::Result<Vec<T>>
     where

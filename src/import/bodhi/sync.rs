@@ -26,6 +26,8 @@ pub trait TargetRow: Sized + Clone {
     type Key: Eq + Hash + Clone + Display;
     /// Bodhi's name of the table, used in the summary.
     const TABLE: &'static str;
+    /// Pipal's name of the table.
+    const PIPAL_TABLE: &'static str;
 
     fn id(&self) -> i32;
     fn set_id(&mut self, id: i32);
@@ -95,6 +97,15 @@ pub fn apply<R: TargetRow>(
         }
         seen.insert(key.clone(), candidate.bodhi_id);
         match existing.get(&key) {
+            Some(old) if books.map.is_claimed(old.id()) => {
+                let why = format!(
+                    "duplicate of an earlier Bodhi {table} row (both are {key}), which is \
+                     Pipal's {table} {}",
+                    old.id()
+                );
+                books.map.skip(candidate.bodhi_id, &why);
+                books.summary.skip(table, candidate.bodhi_id, why);
+            }
             Some(old) => {
                 if old.id() != candidate.bodhi_id {
                     books.summary.note(format!(
@@ -158,13 +169,19 @@ pub fn apply<R: TargetRow>(
     }
     for c in updates {
         match conn.transaction(|conn| R::update(conn, &c.row)) {
-            Ok(_) => {
-                books.summary.table(table).updated += 1;
-                books.map.record(c.bodhi_id, c.row.id());
-                present.push((c.bodhi_id, c.row.id()));
-            }
-            Err(e) => refuse(books, table, c.bodhi_id, &c.row.key(), &e),
+            Ok(_) => books.summary.table(table).updated += 1,
+            // The row is still there as it was: the rows that refer to it can use it.
+            Err(e) => books.summary.skip(
+                table,
+                c.bodhi_id,
+                format!(
+                    "Pipal's database refused the changes to {}: {e}",
+                    c.row.key()
+                ),
+            ),
         }
+        books.map.record(c.bodhi_id, c.row.id());
+        present.push((c.bodhi_id, c.row.id()));
     }
     Ok(present)
 }

@@ -1,10 +1,13 @@
 //! Bodhi's updates with their bugs, and their builds with their test cases.
 
+use std::collections::HashSet;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Integer, Nullable, Text, Timestamp};
 
 use super::convert::{enum_opt, enum_value, required};
+use super::report::Summary;
 use super::source::Source;
 use super::sync::{LinkTable, TargetRow};
 use super::{Known, SourceRow};
@@ -388,6 +391,68 @@ impl LinkTable for UpdateBugs {
     fn delete(conn: &mut DbConnection, pair: (i32, i32)) -> QueryResult<usize> {
         diesel::delete(update_bugs::table.find(pair)).execute(conn)
     }
+}
+
+#[derive(QueryableByName)]
+pub struct BodhiNvr {
+    #[diesel(sql_type = Text)]
+    nvr: String,
+}
+
+const UPDATE_BUILDS_SQL: &str = "SELECT nvr::text AS nvr FROM builds WHERE update_id = ANY($1)";
+const EXISTING_BUILDS_SQL: &str = "SELECT nvr::text AS nvr FROM builds WHERE nvr = ANY($1)";
+
+/// Bodhi deletes a build's row when an edit takes the build out of its update. Pipal's copy
+/// of such a build is detached from the update (kept, with its overrides), so that the update
+/// lists Bodhi's builds again. A build that moved to another update is left to the builds
+/// step.
+pub fn detach_deleted_builds(
+    conn: &mut DbConnection,
+    source: &mut Source,
+    parents: &[(i32, i32)],
+    summary: &mut Summary,
+) -> anyhow::Result<()> {
+    use anyhow::Context as _;
+    let bodhi_updates: Vec<i32> = parents.iter().map(|(bodhi, _)| *bodhi).collect();
+    let pipal_updates: Vec<i32> = parents.iter().map(|(_, pipal)| *pipal).collect();
+    let listed: HashSet<String> = source
+        .for_parents::<BodhiNvr>(UPDATE_BUILDS_SQL, &bodhi_updates)?
+        .into_iter()
+        .map(|b| b.nvr)
+        .collect();
+    let attached: Vec<(i32, String, Option<i32>)> = builds::table
+        .filter(builds::update_id.eq_any(&pipal_updates))
+        .select((builds::id, builds::nvr, builds::update_id))
+        .load(conn)
+        .context("cannot read the builds of Pipal's updates")?;
+    let unlisted: Vec<String> = attached
+        .iter()
+        .filter(|(_, nvr, _)| !listed.contains(nvr))
+        .map(|(_, nvr, _)| nvr.clone())
+        .collect();
+    if unlisted.is_empty() {
+        return Ok(());
+    }
+    let still_in_bodhi: HashSet<String> = source
+        .for_texts::<BodhiNvr>(EXISTING_BUILDS_SQL, &unlisted)?
+        .into_iter()
+        .map(|b| b.nvr)
+        .collect();
+    for (id, nvr, update) in attached {
+        if listed.contains(&nvr) || still_in_bodhi.contains(&nvr) {
+            continue;
+        }
+        diesel::update(builds::table.find(id))
+            .set(builds::update_id.eq(None::<i32>))
+            .execute(conn)
+            .with_context(|| format!("cannot detach build {nvr}"))?;
+        summary.table("builds").updated += 1;
+        summary.note(format!(
+            "Bodhi no longer has build {nvr}: it was detached from Pipal's update {}",
+            update.unwrap_or_default()
+        ));
+    }
+    Ok(())
 }
 
 // Builds --------------------------------------------------------------------------------------
