@@ -247,6 +247,16 @@ impl Job {
             .filter(jobs::lease_owner.eq(worker))
     }
 
+    /// The newest job with this deduplication key, whatever its state.
+    pub fn latest_by_dedup_key(conn: &mut DbConnection, key: &str) -> QueryResult<Option<Job>> {
+        jobs::table
+            .filter(jobs::dedup_key.eq(key))
+            .order(jobs::id.desc())
+            .select(Job::as_select())
+            .first(conn)
+            .optional()
+    }
+
     pub fn by_id(conn: &mut DbConnection, id: i32) -> QueryResult<Job> {
         jobs::table.find(id).select(Job::as_select()).first(conn)
     }

@@ -252,6 +252,17 @@ impl OdcsCompose {
             .load(conn)
     }
 
+    /// The composes waiting for or in generation that generate themselves (not followers
+    /// of another compose's generation).
+    pub fn generating_themselves(conn: &mut DbConnection) -> QueryResult<Vec<OdcsCompose>> {
+        odcs_composes::table
+            .filter(odcs_composes::state.eq_any([WAIT, GENERATING]))
+            .filter(odcs_composes::reused_id.is_null())
+            .order(odcs_composes::id.asc())
+            .select(OdcsCompose::as_select())
+            .load(conn)
+    }
+
     /// Whether any compose not yet removed still uses the directory of `id` (it, or a
     /// compose reusing it).
     pub fn directory_in_use(conn: &mut DbConnection, id: i32) -> QueryResult<bool> {

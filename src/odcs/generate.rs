@@ -20,6 +20,7 @@ use super::json::{directory_id, repofile, result_dir, toplevel_dir};
 use super::lifecycle::{self, GENERATE_JOB};
 use super::{NO_INHERITANCE, NO_REUSE, SourceType};
 use crate::buildsys::{BuildInfo, ListTaggedOptions};
+use crate::db::types::JobState;
 use crate::db::{DbConnection, write_transaction};
 use crate::masher::repo::{self, ExtraMetadata, HeaderCache, RepoFile};
 use crate::masher::repos::{content_of, fits};
@@ -415,10 +416,12 @@ impl JobHandler for Cleanup {
     }
 }
 
-/// Removes expired composes; returns how many.
+/// Removes expired composes; returns how many. First fails the composes whose generation
+/// job gave up.
 pub fn cleanup(state: &AppState) -> anyhow::Result<usize> {
     let settings = &state.settings;
     let mut conn = state.db.conn()?;
+    fail_abandoned(state, &mut conn)?;
     let expired = OdcsCompose::expired(&mut conn, now())?;
     let mut removed = 0;
     for compose in expired {
@@ -441,6 +444,43 @@ pub fn cleanup(state: &AppState) -> anyhow::Result<usize> {
     }
     sweep_orphans(state, &mut conn)?;
     Ok(removed)
+}
+
+/// A generation job retries only on database trouble; once it has used up its attempts, its
+/// compose would otherwise wait or generate for ever. Such a compose fails with the job's
+/// last error, and then expires like any failed compose. Returns how many failed.
+pub fn fail_abandoned(state: &AppState, conn: &mut DbConnection) -> anyhow::Result<usize> {
+    let mut failed = 0;
+    for compose in OdcsCompose::generating_themselves(conn)? {
+        let id = compose.id;
+        let Some(job) = Job::latest_by_dedup_key(conn, &lifecycle::generate_job_key(id))? else {
+            continue;
+        };
+        if job.state != JobState::Failed {
+            continue;
+        }
+        let reason = format!(
+            "Compose generation gave up after {} attempts: {}",
+            job.attempts,
+            job.last_error.as_deref().unwrap_or("no error recorded")
+        );
+        let changed = write_transaction(conn, |conn| -> Result<bool, OdcsError> {
+            let Some(mut current) = OdcsCompose::by_id(conn, id)? else {
+                return Ok(false);
+            };
+            if !matches!(current.state, WAIT | GENERATING) || current.reused_id.is_some() {
+                return Ok(false);
+            }
+            lifecycle::transition(conn, &state.settings, &mut current, FAILED, &reason, now())?;
+            Ok(true)
+        })
+        .map_err(odcs_error)?;
+        if changed {
+            tracing::warn!(compose = id, %reason, "on-demand compose abandoned");
+            failed += 1;
+        }
+    }
+    Ok(failed)
 }
 
 /// A directory that cannot go (permissions, a busy NFS file) is left for the next cleanup.

@@ -57,9 +57,14 @@ pub fn create(
     Ok(compose)
 }
 
+/// The deduplication key of compose `id`'s generation job.
+pub fn generate_job_key(id: i32) -> String {
+    format!("odcs-{id}")
+}
+
 fn schedule(conn: &mut DbConnection, compose: &OdcsCompose, now: NaiveDateTime) -> OdcsResult<()> {
     let payload = json!({"id": compose.id}).to_string();
-    let key = format!("odcs-{}", compose.id);
+    let key = generate_job_key(compose.id);
     Job::enqueue(
         conn,
         &NewJob {

@@ -935,3 +935,83 @@ async fn a_generation_resumed_after_a_crash_finishes_its_followers_too() {
     assert!(!partial.exists());
     assert!(odcs.directory(first).is_dir());
 }
+
+#[actix_web::test]
+async fn a_compose_whose_generation_gave_up_fails_at_the_next_cleanup() {
+    use diesel::prelude::*;
+    use pipal::db::schema::jobs;
+    use pipal::models::odcs::{FAILED, GENERATING, WAIT};
+
+    let odcs = Odcs::new();
+    let app = test::init_service(pipal::web::app(odcs.state.clone())).await;
+    let alice = odcs.token("alice");
+    let first = call(
+        &app,
+        "POST",
+        Some(&alice),
+        "/api/1/composes/",
+        Some(tag_request()),
+    )
+    .await
+    .json();
+    let first = first["id"].as_i64().unwrap();
+    // Its worker started it, then the database failed it five times: the job gave up.
+    let mut conn = odcs.state.db.conn().unwrap();
+    let mut row = odcs.compose(first);
+    row.state = GENERATING;
+    row.koji_event =
+        Some(pipal::buildsys::BuildSystem::last_event(odcs.state.buildsys.as_ref()).unwrap());
+    row.save(&mut conn).unwrap();
+    diesel::update(jobs::table.filter(jobs::dedup_key.eq(format!("odcs-{first}"))))
+        .set((
+            jobs::state.eq("failed"),
+            jobs::attempts.eq(5),
+            jobs::last_error.eq("could not serialize access due to concurrent update"),
+        ))
+        .execute(&mut conn)
+        .unwrap();
+    // An identical request follows it; another compose's job is still queued.
+    let follower = call(
+        &app,
+        "POST",
+        Some(&alice),
+        "/api/1/composes/",
+        Some(tag_request()),
+    )
+    .await
+    .json();
+    let follower = follower["id"].as_i64().unwrap();
+    pipal::odcs::generate::generate(&odcs.state, follower as i32).unwrap();
+    assert_eq!(odcs.compose(follower).reused_id, Some(first as i32));
+    let mut other_request = tag_request();
+    other_request["flags"] = json!(["no_reuse"]);
+    let queued = call(
+        &app,
+        "POST",
+        Some(&alice),
+        "/api/1/composes/",
+        Some(other_request),
+    )
+    .await
+    .json();
+    let queued = queued["id"].as_i64().unwrap();
+
+    odcs.cleanup();
+    let failed = odcs.compose(first);
+    assert_eq!(failed.state, FAILED);
+    assert_eq!(
+        failed.state_reason.as_deref(),
+        Some(
+            "Compose generation gave up after 5 attempts: could not serialize access due to \
+             concurrent update"
+        )
+    );
+    assert_eq!(odcs.compose(follower).state, FAILED);
+    assert_eq!(odcs.compose(queued).state, WAIT);
+    let states: Vec<Value> = odcs
+        .messages(first)
+        .iter()
+        .map(|m| m["compose"]["state_name"].clone())
+        .collect();
+    assert_eq!(states.last(), Some(&json!("failed")), "{states:?}");
+}
