@@ -11,7 +11,7 @@ use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use sha2::{Digest, Sha256};
 
-use super::{PG_ENV, with_database};
+use super::{PG_ENV, template_once, with_database};
 
 const BODHI_ENV: &str = "PIPAL_TEST_BODHI_URL";
 const FIXTURE: &str = "fixtures/bodhi-26.4.0-300.sql.gz";
@@ -116,35 +116,17 @@ fn fixture_path() -> PathBuf {
     path
 }
 
-/// Restores the fixture into a template database once per fixture version, under an
-/// advisory lock so that concurrent test processes agree.
+/// Restores the fixture into a template database once per fixture version.
 fn ensure_template(admin_url: &str) -> String {
     let gz = std::fs::read(fixture_path()).expect("read the Bodhi fixture");
     let name = format!("bodhi_fixture_{}", &hex::encode(Sha256::digest(&gz))[..16]);
-    let mut admin = PgConnection::establish(admin_url).expect("connect as admin");
-    admin
-        .batch_execute("SELECT pg_advisory_lock(7032)")
-        .expect("lock");
-    let exists: bool = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
-        "EXISTS (SELECT 1 FROM pg_database WHERE datname = '{name}')"
-    )))
-    .get_result(&mut admin)
-    .expect("look for the template");
-    if !exists {
-        let building = format!("{name}_building");
-        admin
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))
-            .expect("drop a half-built fixture template");
-        admin
-            .batch_execute(&format!("CREATE DATABASE {building}"))
-            .expect("create the fixture template");
+    template_once(admin_url, &name, 7032, |url| {
         let mut sql = String::new();
         flate2::read::GzDecoder::new(&gz[..])
             .read_to_string(&mut sql)
             .expect("decompress the Bodhi fixture");
         let mut psql = Command::new("psql")
-            .args(["-q", "-v", "ON_ERROR_STOP=1", "-d"])
-            .arg(with_database(admin_url, &building))
+            .args(["-q", "-v", "ON_ERROR_STOP=1", "-d", url])
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .spawn()
@@ -158,12 +140,6 @@ fn ensure_template(admin_url: &str) -> String {
             psql.wait().expect("psql").success(),
             "psql could not restore the Bodhi fixture"
         );
-        admin
-            .batch_execute(&format!("ALTER DATABASE {building} RENAME TO {name}"))
-            .expect("publish the fixture template");
-    }
-    admin
-        .batch_execute("SELECT pg_advisory_unlock(7032)")
-        .expect("unlock");
+    });
     name
 }

@@ -225,8 +225,7 @@ fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The name of a migrated template database for the current migrations, created once (under
-/// an advisory lock, so that concurrent test processes agree).
+/// The name of a migrated template database for the current migrations, created once.
 fn ensure_template(admin_url: &str) -> String {
     let mut hasher = Sha256::new();
     let mut files: Vec<PathBuf> = walk(&manifest_dir().join("migrations/postgres"));
@@ -236,9 +235,23 @@ fn ensure_template(admin_url: &str) -> String {
         hasher.update(std::fs::read(&file).expect("read migration"));
     }
     let name = format!("pipal_test_tmpl_{}", &hex::encode(hasher.finalize())[..16]);
+    template_once(admin_url, &name, 7031, |url| {
+        let mut conn = pipal::db::DatabaseTarget::parse(url)
+            .expect("url")
+            .connect(std::time::Duration::from_secs(5))
+            .expect("connect to the template");
+        pipal::db::migrate::run_pending(&mut conn).expect("migrate the template");
+    });
+    name
+}
+
+/// Creates the template database `name` unless it exists, filling it with `fill` (given its
+/// URL) under the name `<name>_building` and renaming it when done, all under advisory lock
+/// `lock`, so that concurrent test processes agree and a half-built one is never used.
+pub fn template_once(admin_url: &str, name: &str, lock: i64, fill: impl FnOnce(&str)) {
     let mut admin = PgConnection::establish(admin_url).expect("connect as admin");
     admin
-        .batch_execute("SELECT pg_advisory_lock(7031)")
+        .batch_execute(&format!("SELECT pg_advisory_lock({lock})"))
         .expect("lock");
     let exists: bool = diesel::select(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
         "EXISTS (SELECT 1 FROM pg_database WHERE datname = '{name}')"
@@ -253,22 +266,14 @@ fn ensure_template(admin_url: &str) -> String {
         admin
             .batch_execute(&format!("CREATE DATABASE {building}"))
             .expect("create the template");
-        {
-            let url = with_database(admin_url, &building);
-            let mut conn = pipal::db::DatabaseTarget::parse(&url)
-                .expect("url")
-                .connect(std::time::Duration::from_secs(5))
-                .expect("connect to the template");
-            pipal::db::migrate::run_pending(&mut conn).expect("migrate the template");
-        }
+        fill(&with_database(admin_url, &building));
         admin
             .batch_execute(&format!("ALTER DATABASE {building} RENAME TO {name}"))
             .expect("publish the template");
     }
     admin
-        .batch_execute("SELECT pg_advisory_unlock(7031)")
+        .batch_execute(&format!("SELECT pg_advisory_unlock({lock})"))
         .expect("unlock");
-    name
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
