@@ -30,8 +30,6 @@ use report::Progress;
 pub use report::Summary;
 use sync::{Books, Candidate, LinkTable, TargetRow};
 
-pub use source::redact;
-
 /// How to run an import.
 #[derive(Debug, Clone)]
 pub struct ImportOptions {
@@ -126,7 +124,7 @@ pub fn import(target: &mut DbConnection, options: &ImportOptions) -> anyhow::Res
     let mut source = source::Source::connect(&options.from)?;
     let mut run = Run {
         summary: Summary {
-            source: redact(&options.from),
+            source: crate::config::mask_url(&options.from),
             revision: source.revision.clone(),
             dry_run: options.dry_run,
             ..Summary::default()

@@ -11,6 +11,8 @@ use diesel::pg::Pg;
 use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text};
 use diesel::{Connection, PgConnection, RunQueryDsl};
 
+use crate::config::mask_url;
+
 /// The tables a Bodhi database must have for Pipal to import it.
 const REQUIRED_TABLES: &[&str] = &[
     "users", "groups", "releases", "packages", "updates", "builds", "comments",
@@ -52,7 +54,7 @@ struct MaxId {
 impl Source {
     /// Connects and opens the snapshot. The URL's password never appears in errors.
     pub fn connect(url: &str) -> anyhow::Result<Source> {
-        let shown = redact(url);
+        let shown = mask_url(url);
         let mut conn = PgConnection::establish(url)
             .with_context(|| format!("cannot connect to the Bodhi database {shown}"))?;
         conn.batch_execute("SET TIME ZONE 'UTC'; BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
@@ -171,33 +173,5 @@ impl Source {
         diesel::sql_query(sql)
             .load(&mut self.conn)
             .with_context(|| format!("cannot read from the Bodhi database: {sql}"))
-    }
-}
-
-/// The URL with its password replaced, for messages and the summary.
-pub fn redact(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::redact;
-
-    #[test]
-    fn passwords_are_not_shown() {
-        assert_eq!(
-            redact("postgresql://bodhi:s3cret@db.example.com/bodhi"),
-            "postgresql://bodhi:***@db.example.com/bodhi"
-        );
-        assert_eq!(
-            redact("postgresql://bodhi@db/bodhi"),
-            "postgresql://bodhi@db/bodhi"
-        );
     }
 }
